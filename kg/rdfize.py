@@ -1,0 +1,269 @@
+"""Turn curated records into RDF: the asserted graph, one named graph per source document.
+
+Pure: no file is read or written here. The ontology decides what a key means: an unknown
+class or property, a dangling reference or a value of the wrong kind is an InputError with
+the file, line and field of the offending value.
+
+Every triple a fact file states is also reified (rdf:Statement) with its evidence span and
+modality, so any asserted fact leads in one SPARQL query to its document and passage.
+Web Annotation selectors: https://www.w3.org/TR/annotation-model/#text-position-selector
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+
+from .errors import InputError, Position
+from .evidence import SourceTexts
+from .namespaces import ID, OA, REGISTRY_GRAPH, SCHEMA, SOURCE, YF, bind_all, curie_to_iri, document_graph
+from .records import Curated, Document, Record, Span, Value
+
+PINYIN_LANG = "zh-Latn-pinyin"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_YEAR = re.compile(r"^\d{4}$")
+_IRI = re.compile(r"^https?://\S+$")
+
+
+@dataclass
+class Terms:
+    """What the ontology declares: classes, properties by kind, ranges, and named individuals."""
+
+    classes: set[URIRef] = field(default_factory=set)
+    object_properties: set[URIRef] = field(default_factory=set)
+    datatype_properties: set[URIRef] = field(default_factory=set)
+    annotation_properties: set[URIRef] = field(default_factory=set)
+    ranges: dict[URIRef, URIRef] = field(default_factory=dict)
+    individuals: set[URIRef] = field(default_factory=set)
+
+    @classmethod
+    def from_ontology(cls, onto: Graph) -> "Terms":
+        t = cls()
+        t.classes = {c for c in onto.subjects(RDF.type, OWL.Class) if isinstance(c, URIRef)}
+        t.classes |= {c for c in onto.subjects(RDF.type, RDFS.Class) if isinstance(c, URIRef)}
+        t.object_properties = set(onto.subjects(RDF.type, OWL.ObjectProperty))
+        t.datatype_properties = set(onto.subjects(RDF.type, OWL.DatatypeProperty))
+        t.annotation_properties = set(onto.subjects(RDF.type, OWL.AnnotationProperty))
+        for p in t.datatype_properties | t.object_properties:
+            r = onto.value(p, RDFS.range)
+            if isinstance(r, URIRef):
+                t.ranges[p] = r
+        t.individuals = {s for s in onto.subjects() if isinstance(s, URIRef) and str(s).startswith(str(ID))}
+        return t
+
+    def property(self, key: str, pos: Position) -> URIRef:
+        iri = URIRef(curie_to_iri(key) if ":" in key else YF[key])
+        if ":" in key and curie_to_iri(key) is None:
+            raise InputError(f"unknown prefix in property {key!r}", pos)
+        if iri not in self.object_properties | self.datatype_properties | self.annotation_properties:
+            raise InputError(
+                f"unknown property {key!r}: the ontology declares no {iri}; check the spelling or add it to ontology/",
+                pos,
+            )
+        return iri
+
+    def cls(self, key: str, pos: Position) -> URIRef:
+        iri = URIRef(curie_to_iri(key) if ":" in key else YF[key])
+        if iri not in self.classes:
+            raise InputError(f"unknown class {key!r}: the ontology declares no class {iri}", pos)
+        return iri
+
+
+def statement_iri(graph: URIRef, s, p, o) -> URIRef:
+    """A stable IRI for the reification of (s, p, o) in a graph: a hash of the four terms."""
+    key = "\x1f".join(t.n3() for t in (graph, s, p, o))
+    return ID["statement/" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]]
+
+
+def span_iri(doc_id: str, span: Span) -> URIRef:
+    return SOURCE[f"{doc_id}/span/{span.start}-{span.end}"]
+
+
+def document_iri(doc_id: str) -> URIRef:
+    return SOURCE[doc_id]
+
+
+class _Builder:
+    """Accumulates triples for one rdfize run; holds the known ids for reference checks."""
+
+    def __init__(self, curated: Curated, onto: Graph, sources: SourceTexts):
+        self.terms = Terms.from_ontology(onto)
+        self.sources = sources
+        self.ds = Dataset()
+        bind_all(self.ds)
+        self.types: dict[str, list[URIRef]] = {}
+        for rec in curated.all_records():
+            if rec.defines:
+                self.types[rec.id] = [self.terms.cls(t, rec.where("type")) for t in rec.types]
+
+    # -- values ------------------------------------------------------------------------------
+    def node(self, slug: str, pos: Position) -> URIRef:
+        iri = ID[slug]
+        if slug not in self.types and iri not in self.terms.individuals:
+            raise InputError(f"dangling reference {slug!r}: no entity or record has this id", pos)
+        return iri
+
+    def objects(self, prop: URIRef, value: Value) -> list:
+        raw = value.raw
+        if isinstance(raw, dict):
+            return [Literal(str(t), lang=lang) for lang, texts in raw.items()
+                    for t in (texts if isinstance(texts, list) else [texts])]
+        if isinstance(raw, str) and _IRI.match(raw):
+            return [URIRef(raw)]
+        if prop in self.terms.object_properties:
+            if not isinstance(raw, str):
+                raise InputError(f"expected an entity id, got {raw!r}", value.position)
+            return [self.node(raw, value.position)]
+        return [self.literal(prop, raw, value.position)]
+
+    def literal(self, prop: URIRef, raw, pos: Position) -> Literal:
+        rng = self.terms.ranges.get(prop)
+        text = str(raw)
+        try:
+            if rng == XSD.decimal:
+                return Literal(Decimal(text), datatype=XSD.decimal)
+            if rng in (XSD.integer, XSD.nonNegativeInteger, XSD.positiveInteger):
+                if isinstance(raw, bool) or not re.match(r"^-?\d+$", text):
+                    raise ValueError(text)
+                return Literal(int(text), datatype=rng)
+            if rng == XSD.gYear:
+                if not _YEAR.match(text):
+                    raise ValueError(text)
+                return Literal(text, datatype=XSD.gYear)
+            if rng == XSD.anyURI:
+                return Literal(text, datatype=XSD.anyURI)
+            if rng == XSD.string:
+                return Literal(text, datatype=XSD.string)
+            if rng == RDF.langString:
+                raise InputError(f"expected text by language, e.g. {{zh: ..., en: ...}}, got {raw!r}", pos)
+        except (InvalidOperation, ValueError) as exc:
+            raise InputError(f"{text!r} is not a valid {rng.n3() if rng else 'value'}", pos) from exc
+        return self.untyped_literal(raw, pos)
+
+    def untyped_literal(self, raw, pos: Position) -> Literal:
+        """Literal whose type is chosen from its shape (dates, years, numbers, text)."""
+        if isinstance(raw, bool):
+            return Literal(raw)
+        if isinstance(raw, int):
+            return Literal(raw, datatype=XSD.integer)
+        if isinstance(raw, float):
+            return Literal(Decimal(str(raw)), datatype=XSD.decimal)
+        text = str(raw)
+        try:
+            if _DATE.match(text):
+                dt.date.fromisoformat(text)
+                return Literal(text, datatype=XSD.date)
+            if _YEAR_MONTH.match(text):
+                dt.date.fromisoformat(text + "-01")
+                return Literal(text, datatype=XSD.gYearMonth)
+        except ValueError as exc:
+            raise InputError(f"{text!r} is not a real date (YYYY-MM-DD, YYYY-MM or YYYY)", pos) from exc
+        if re.match(r"^\d{4}-\d", text):
+            raise InputError(f"{text!r} looks like a date but is not YYYY-MM-DD, YYYY-MM or YYYY", pos)
+        if _YEAR.match(text):
+            return Literal(text, datatype=XSD.gYear)
+        return Literal(text)
+
+    # -- records -----------------------------------------------------------------------------
+    def describe(self, rec: Record) -> list[tuple]:
+        """(predicate, object, own spans) for everything a record says about its node."""
+        out: list[tuple] = []
+        if rec.defines:
+            types = self.types[rec.id]
+        else:
+            self.node(rec.id, rec.position)
+            types = [self.terms.cls(t, rec.where("type")) for t in rec.types] or self.types.get(rec.id, [])
+        out += [(RDF.type, t, ()) for t in types]
+        out += [(RDFS.label, Literal(t, lang=lang), ()) for lang, ts in rec.labels.items() for t in ts]
+        out += [(SKOS.altLabel, Literal(t, lang=lang), ()) for lang, ts in rec.alt_labels.items() for t in ts]
+        out += [(SKOS.definition, Literal(t, lang=lang), ()) for lang, t in rec.definitions.items()]
+        out += [(RDFS.label, Literal(p, lang=PINYIN_LANG), ()) for p in rec.pinyin]
+        for key, values in rec.properties.items():
+            prop = self.terms.property(key, values[0].position)
+            for value in values:
+                out += [(prop, o, value.spans) for o in self.objects(prop, value)]
+        if rec.document is not None and rec.modality:
+            out.append((YF.modality, ID["modality-" + rec.modality], ()))
+        return out
+
+    def add_registry(self, rec: Record) -> None:
+        g = self.ds.graph(REGISTRY_GRAPH)
+        for p, o, _ in self.describe(rec):
+            g.add((ID[rec.id], p, o))
+
+    def add_document(self, doc: Document, records: list[Record]) -> None:
+        gid = document_graph(doc.id)
+        g = self.ds.graph(gid)
+        d = document_iri(doc.id)
+        g.add((d, RDF.type, YF.SourceDocument))
+        g.add((d, DCTERMS.identifier, Literal(doc.id)))
+        g.add((d, YF.sha256, Literal(doc.sha256)))
+        g.add((d, SCHEMA.name, Literal(doc.file)))
+        for lang, title in doc.title.items():
+            g.add((d, DCTERMS.title, Literal(title, lang=lang)))
+        if doc.published:
+            g.add((d, DCTERMS.issued, self.untyped_literal(doc.published, doc.fields.get("published", doc.position))))
+        if doc.creator:
+            g.add((d, DCTERMS.creator, Literal(doc.creator)))
+        if doc.publisher:
+            g.add((d, DCTERMS.publisher, Literal(doc.publisher)))
+        for rec in records:
+            s = ID[rec.id]
+            for p, o, own_spans in self.describe(rec):
+                g.add((s, p, o))
+                if p == YF.modality:
+                    continue
+                st = statement_iri(gid, s, p, o)
+                g.add((st, RDF.type, RDF.Statement))
+                g.add((st, RDF.subject, s))
+                g.add((st, RDF.predicate, p))
+                g.add((st, RDF.object, o))
+                g.add((st, DCTERMS.source, d))
+                if rec.modality:
+                    g.add((st, YF.modality, ID["modality-" + rec.modality]))
+                for span in own_spans or rec.spans:
+                    g.add((st, YF.evidence, self.add_span(g, doc.id, span)))
+
+    def add_span(self, g: Graph, doc_id: str, span: Span) -> URIRef:
+        node = span_iri(doc_id, span)
+        pos = URIRef(str(node) + "/position")
+        g.add((node, RDF.type, YF.TextSpan))
+        g.add((node, RDF.type, OA.SpecificResource))
+        g.add((node, OA.hasSource, document_iri(doc_id)))
+        g.add((node, OA.hasSelector, pos))
+        g.add((pos, RDF.type, OA.TextPositionSelector))
+        g.add((pos, OA.start, Literal(span.start, datatype=XSD.nonNegativeInteger)))
+        g.add((pos, OA.end, Literal(span.end, datatype=XSD.nonNegativeInteger)))
+        quote = self.sources.quote(doc_id, span)
+        if quote is not None:
+            q = URIRef(str(node) + "/quote")
+            g.add((node, OA.hasSelector, q))
+            g.add((q, RDF.type, OA.TextQuoteSelector))
+            g.add((q, OA.exact, Literal(quote)))
+        return node
+
+
+def rdfize(curated: Curated, ontology: Graph, sources: SourceTexts | None = None) -> Dataset:
+    """Build the asserted dataset: the registry graph and one graph per source document.
+
+    Args:
+        curated: the loaded records.
+        ontology: the ontology graph (decides classes, properties, ranges).
+        sources: texts of the source documents, for quotes; None or empty leaves quotes out.
+    Returns:
+        an rdflib Dataset (the ontology itself is not included).
+    Raises:
+        InputError: unknown class or property, dangling reference, ill-typed value.
+    """
+    b = _Builder(curated, ontology, sources or SourceTexts())
+    for rec in curated.registry:
+        b.add_registry(rec)
+    for ff in curated.fact_files:
+        b.add_document(ff.document, ff.records)
+    return b.ds
