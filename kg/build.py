@@ -54,7 +54,12 @@ def load_graph(path: Path) -> Graph:
         raise InputError("file not found", Position(str(path))) from exc
     except Exception as exc:  # rdflib raises several parser error types
         raise InputError(f"does not parse as Turtle: {exc}", Position(str(path))) from exc
-    return to_canonical_graph(g) if any(isinstance(t, BNode) for tr in g for t in tr) else g
+    if not any(isinstance(t, BNode) for triple in g for t in triple):
+        return g
+    canonical = Graph()
+    for triple in to_canonical_graph(g):
+        canonical.add(triple)
+    return canonical
 
 
 def asserted(data_dir: Path, sources_dir: Path | None, ontology: Graph) -> tuple[Dataset, list[str], object]:

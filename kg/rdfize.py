@@ -114,6 +114,8 @@ class _Builder:
         if isinstance(raw, dict):
             return [Literal(str(t), lang=lang) for lang, texts in raw.items()
                     for t in (texts if isinstance(texts, list) else [texts])]
+        if prop in self.terms.datatype_properties:
+            return [self.literal(prop, raw, value.position)]
         if isinstance(raw, str) and _IRI.match(raw):
             return [URIRef(raw)]
         if prop in self.terms.object_properties:
