@@ -76,7 +76,7 @@ class Index:
             kind = "label" if p.endswith("#label") else "alias"
             if kind == "label" and lang in ("zh", "en") and lang not in self.labels.get(s, {}):
                 self.labels.setdefault(s, {})[lang] = lit.value
-            self.names.setdefault(s, []).append((kind if lang != "zh-Latn-pinyin" else "pinyin", lit.value))
+            self.names.setdefault(s, []).append((kind if lang.lower() != "zh-latn-pinyin" else "pinyin", lit.value))
         for row in store.query(_PRE + "SELECT DISTINCT ?s ?t WHERE { GRAPH ?g { ?s a ?t } FILTER(?g != yfg:ontology) }"):
             s = row["s"].value
             if s in self.names:
@@ -184,16 +184,26 @@ class Description:
     external: list[str]
 
 
-_FACTS_OUT = _PRE + """SELECT ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?g != yfg:ontology) }"""
-_FACTS_IN = _PRE + """SELECT ?p ?o ?g WHERE { GRAPH ?g { ?o ?p ?s } FILTER(?g != yfg:ontology)
+_FACTS_OUT = _PRE + """SELECT ?p ?o ?g WHERE { GRAPH ?g { $node ?p ?o } FILTER(?g != yfg:ontology) }"""
+_FACTS_IN = _PRE + """SELECT ?p ?o ?g WHERE { GRAPH ?g { ?o ?p $node } FILTER(?g != yfg:ontology)
   FILTER(!STRSTARTS(STR(?o), CONCAT(STR(yfid:), "statement/"))) }"""
 _EVIDENCE = _PRE + """SELECT ?sub ?p ?obj ?doc ?start ?end ?quote ?modality WHERE {
+  { ?st rdf:subject $node } UNION { ?st rdf:object $node }
   ?st rdf:subject ?sub ; rdf:predicate ?p ; rdf:object ?obj ; yf:evidence ?span .
-  FILTER(?sub = ?x || ?obj = ?x)
   ?span oa:hasSource ?doc ; oa:hasSelector ?pos . ?pos oa:start ?start ; oa:end ?end .
   OPTIONAL { ?span oa:hasSelector ?q . ?q oa:exact ?quote }
   OPTIONAL { ?st yf:modality ?modality } }"""
 _PRED_LABELS = _PRE + """SELECT ?p ?l WHERE { GRAPH yfg:ontology { ?p rdfs:label ?l } }"""
+_STANDARD_LABELS = {
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": {"zh": "类型", "en": "type"},
+    "http://www.w3.org/2000/01/rdf-schema#label": {"zh": "名称", "en": "label"},
+    "http://www.w3.org/2004/02/skos/core#altLabel": {"zh": "别名", "en": "alternative label"},
+    "http://www.w3.org/2004/02/skos/core#definition": {"zh": "定义", "en": "definition"},
+    "http://www.w3.org/2004/02/skos/core#exactMatch": {"zh": "等同于", "en": "exact match"},
+    "http://www.w3.org/2004/02/skos/core#closeMatch": {"zh": "近似于", "en": "close match"},
+    "http://www.w3.org/2004/02/skos/core#broader": {"zh": "上位概念", "en": "broader"},
+    "http://schema.org/url": {"zh": "网址", "en": "website"},
+}
 _EXTERNAL = ("http://www.wikidata.org/", "https://sws.geonames.org/", "http://sws.geonames.org/")
 
 
@@ -210,9 +220,7 @@ class Describer:
                 self.pred_labels.setdefault(row["p"].value, {}).setdefault(lit.language, lit.value)
 
     def predicate_label(self, iri: str, lang: str) -> str:
-        labels = self.pred_labels.get(iri, {})
-        if not labels and iri.endswith("#type"):
-            return {"zh": "类型", "en": "type"}[lang]
+        labels = self.pred_labels.get(iri) or _STANDARD_LABELS.get(iri, {})
         return labels.get(lang) or labels.get("en") or curie(iri)
 
     def term_label(self, iri: str, lang: str) -> str:
@@ -223,9 +231,9 @@ class Describer:
 
     def describe(self, iri: str) -> Description:
         """Every fact in and out of iri (ontology graph excluded), each with its evidence."""
-        node = ox.NamedNode(iri)
+        node = ox.NamedNode(iri)  # validates the IRI, so it can be written into the query text
         evidence: dict[tuple, list[Evidence]] = {}
-        for r in self.store.query(_EVIDENCE, substitutions={ox.Variable("x"): node}):
+        for r in self.store.query(_EVIDENCE.replace("$node", str(node)), use_default_graph_as_union=True):
             key = (r["sub"].value, r["p"].value, _key(r["obj"]))
             ev = Evidence(r["doc"].value, int(r["start"].value), int(r["end"].value),
                           r["quote"].value if r["quote"] is not None else None,
@@ -240,7 +248,7 @@ class Describer:
 
     def _facts(self, query: str, node, iri: str, evidence, *, outgoing: bool) -> list[Fact]:
         facts: dict[tuple, Fact] = {}
-        for r in self.store.query(query, substitutions={ox.Variable("s"): node}):
+        for r in self.store.query(query.replace("$node", str(node))):
             p, o, g = r["p"].value, r["o"], r["g"].value
             if p in _HIDDEN_PREDICATES:
                 continue
