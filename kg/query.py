@@ -112,38 +112,65 @@ def resolve_query(ref: str, queries_dir: Path | None = None) -> tuple[str, str |
 
 
 class Row:
-    """One solution: values by variable name (rdflib terms, None when unbound)."""
+    """One solution: values by variable name as rdflib terms (None when unbound).
 
-    __slots__ = ("_values",)
+    Values are converted from Oxigraph terms on first access, so a large result costs little more
+    than the raw store's until it is read. ``row.name`` and ``row["name"]`` give the rdflib term,
+    ``row.python("name")`` the plain Python value.
+    """
 
-    def __init__(self, values: dict[str, Any]):
-        self._values = values
+    __slots__ = ("_values", "_raw")
+
+    def __init__(self, values: dict[str, Any] | None = None, raw: dict[str, Any] | None = None):
+        self._values = dict(values or {})
+        self._raw = raw or {}
+
+    def _get(self, key: str):
+        if key in self._values:
+            return self._values[key]
+        if key in self._raw:
+            term = self._raw[key]
+            value = None if term is None else to_rdflib_term(term)
+            self._values[key] = value
+            return value
+        return None
+
+    def _keys(self) -> list[str]:
+        return list(dict.fromkeys([*self._raw, *self._values]))
 
     def __getitem__(self, key: str):
-        return self._values.get(key)
+        return self._get(key)
 
     def __getattr__(self, key: str):
-        try:
-            return self._values[key]
-        except KeyError:
-            raise AttributeError(key) from None
+        if key.startswith("_"):
+            raise AttributeError(key)
+        if key in self._values or key in self._raw:
+            return self._get(key)
+        raise AttributeError(key)
 
     def get(self, key: str, default=None):
-        v = self._values.get(key)
+        v = self._get(key)
         return default if v is None else v
 
+    def raw(self, key: str):
+        """The Oxigraph term (no conversion), or None."""
+        if key in self._raw:
+            return self._raw[key]
+        v = self._values.get(key)
+        return None if v is None else to_oxigraph_term(v)
+
     def asdict(self) -> dict[str, Any]:
-        return dict(self._values)
+        return {k: self._get(k) for k in self._keys()}
 
     def __repr__(self) -> str:
-        return f"Row({self._values!r})"
+        return f"Row({self.asdict()!r})"
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Row) and other._values == self._values
+        return isinstance(other, Row) and other.asdict() == self.asdict()
 
     def python(self, key: str, default=None):
         """The value as a plain Python object (str, int, Decimal, date...; IRIs as str)."""
-        v = self._values.get(key)
+        v = self._get(key)
         return default if v is None else v.toPython() if hasattr(v, "toPython") else v
 
 
@@ -199,7 +226,7 @@ def run_query(store: ox.Store, text: str, bindings: dict[str, Any] | None = None
         return QueryResult("ASK", boolean=bool(result))
     if isinstance(result, ox.QuerySolutions):
         names = [v.value for v in result.variables]
-        rows = [Row({n: (None if sol[n] is None else to_rdflib_term(sol[n])) for n in names}) for sol in result]
+        rows = [Row(raw={n: sol[n] for n in names}) for sol in result]
         return QueryResult("SELECT", variables=names, rows=rows)
     g = Graph()
     for t in result:
@@ -326,7 +353,8 @@ def parse_networkx(directive: str, source: str = "query") -> NetworkxStep:
 
 
 def _edge_graph(result: QueryResult):
-    """An undirected MultiGraph from rows ?s ?p ?o (with optional _zh/_en labels)."""
+    """An undirected MultiGraph from rows ?s ?p ?o (with optional _zh/_en labels); node and edge
+    data keep the Oxigraph terms, converted only for the rows the step returns."""
     import networkx as nx
 
     g = nx.MultiGraph()
@@ -334,13 +362,12 @@ def _edge_graph(result: QueryResult):
     if missing:
         raise InputError(f"a networkx step needs the variables ?s ?p ?o; missing {sorted(missing)}")
     for row in result.rows:
-        for var in ("s", "o"):
-            node = str(row[var])
-            if node not in g:
-                g.add_node(node, term=row[var], zh=row[f"{var}_zh"], en=row[f"{var}_en"])
-        p = str(row["p"])
-        g.add_edge(str(row["s"]), str(row["o"]), key=(str(row["s"]), p),
-                   s=row["s"], p=row["p"], p_zh=row["p_zh"], p_en=row["p_en"], o=row["o"])
+        s, p, o = row.raw("s"), row.raw("p"), row.raw("o")
+        for var, term in (("s", s), ("o", o)):
+            if term.value not in g:
+                g.add_node(term.value, term=term, zh=row.raw(f"{var}_zh"), en=row.raw(f"{var}_en"))
+        g.add_edge(s.value, o.value, key=(s.value, p.value), s=s, p=p,
+                   p_zh=row.raw("p_zh"), p_en=row.raw("p_en"), o=o)
     return g
 
 
@@ -365,16 +392,16 @@ def networkx_step(result: QueryResult, step: NetworkxStep, params: dict[str, Any
         top = _int_option(step.options, "top", 10, source)
         simple = nx.Graph(g)
         ranked = sorted(simple.degree(), key=lambda nd: (-nd[1], nd[0]))[:top]
-        rows = [Row({"rank": Literal(i, datatype=XSD.integer), "node": g.nodes[n]["term"],
-                     "node_zh": g.nodes[n]["zh"], "node_en": g.nodes[n]["en"],
-                     "degree": Literal(d, datatype=XSD.integer)}) for i, (n, d) in enumerate(ranked, 1)]
+        rows = [Row({"rank": Literal(i, datatype=XSD.integer), "degree": Literal(d, datatype=XSD.integer)},
+                    raw={"node": g.nodes[n]["term"], "node_zh": g.nodes[n]["zh"], "node_en": g.nodes[n]["en"]})
+                for i, (n, d) in enumerate(ranked, 1)]
         return QueryResult("SELECT", ["rank", "node", "node_zh", "node_en", "degree"], rows)
     ends = []
     for name in step.args:
         if name not in params:
             raise InputError(f"the networkx step needs ?{name} bound (--bind {name}=ID)", Position(source))
         iri = str(_as_term(params[name]))
-        if iri not in g:
+        if iri not in g:  # nodes are keyed by IRI text
             raise InputError(f"?{name} = {iri} has no links in the graph", Position(source))
         ends.append(iri)
     a, b = ends
@@ -389,12 +416,12 @@ def networkx_step(result: QueryResult, step: NetworkxStep, params: dict[str, Any
     for number, path in enumerate(paths, 1):
         for hop, (u, v) in enumerate(zip(path, path[1:]), 1):
             for _, data in sorted(g.get_edge_data(u, v).items()):
-                s, o = str(data["s"]), str(data["o"])
-                rows.append(Row({
-                    "path": Literal(number, datatype=XSD.integer), "hop": Literal(hop, datatype=XSD.integer),
-                    "from": URIRef(s), "from_zh": g.nodes[s]["zh"], "from_en": g.nodes[s]["en"],
-                    "predicate": data["p"], "predicate_zh": data["p_zh"], "predicate_en": data["p_en"],
-                    "to": URIRef(o), "to_zh": g.nodes[o]["zh"], "to_en": g.nodes[o]["en"]}))
+                s, o = data["s"].value, data["o"].value
+                rows.append(Row(
+                    {"path": Literal(number, datatype=XSD.integer), "hop": Literal(hop, datatype=XSD.integer)},
+                    raw={"from": data["s"], "from_zh": g.nodes[s]["zh"], "from_en": g.nodes[s]["en"],
+                         "predicate": data["p"], "predicate_zh": data["p_zh"], "predicate_en": data["p_en"],
+                         "to": data["o"], "to_zh": g.nodes[o]["zh"], "to_en": g.nodes[o]["en"]}))
     return QueryResult("SELECT", _PATH_VARS, rows)
 
 
@@ -493,7 +520,7 @@ def parse_results(text: str, fmt: str = "tsv") -> tuple[list[str], list[dict[str
 
 def result_rows(result: QueryResult) -> list[dict[str, str]]:
     """The rows of a result as N-Triples term text by variable (the form parse_results gives)."""
-    return [{v: _ox(row[v]) for v in result.variables if row[v] is not None} for row in result.rows]
+    return [{v: str(row.raw(v)) for v in result.variables if row.raw(v) is not None} for row in result.rows]
 
 
 # -- the `kg query` verb ---------------------------------------------------------------------------
