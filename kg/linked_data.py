@@ -42,7 +42,7 @@ def slug_ok(slug: str) -> bool:
 
 def local_path(iri: str) -> str | None:
     """The server path of one of our IRIs (``/id/x``, ``/source/x``, ``/ontology#T``), else None."""
-    if iri.startswith(BASE + "id/") or iri.startswith(BASE + "source/"):
+    if iri.startswith((BASE + "id/", BASE + "source/")):
         return "/" + iri[len(BASE):]
     if iri == ONTOLOGY_IRI or iri.startswith(str(YF)):
         return "/ontology" + iri[len(ONTOLOGY_IRI):]

@@ -30,7 +30,12 @@ import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -456,7 +461,7 @@ def _inline_hashes(page: str) -> tuple[list[str], list[str]]:
     """CSP hashes of the page's inline scripts and styles (so a generated page runs under CSP)."""
     def hashes(tag: str) -> list[str]:
         found = []
-        for m in re.finditer(rf"<{tag}(\s[^>]*)?>(.*?)</{tag}>", page, re.S | re.I):
+        for m in re.finditer(rf"<{tag}(\s[^>]*)?>(.*?)</{tag}>", page, re.DOTALL | re.IGNORECASE):
             attrs, body = m.group(1) or "", m.group(2)
             if tag == "script" and ("src=" in attrs or "application/json" in attrs):
                 continue

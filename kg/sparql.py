@@ -25,7 +25,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
-from xml.sax.saxutils import escape as xml_escape, quoteattr
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
 
 import pyoxigraph as ox
 
@@ -104,8 +105,8 @@ class Checked:
 
 
 def _walk(node, seen_service: list[bool]) -> None:
-    from rdflib.plugins.sparql.parserutils import CompValue
     from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
 
     if isinstance(node, CompValue):
         if node.name == "ServiceGraphPattern":
@@ -131,14 +132,14 @@ def _check(text: str) -> tuple[str, bool, str | None, int]:
             parseUpdate(text)
         except Exception:  # noqa: BLE001
             return "", False, f"SPARQL syntax error: {exc}", 400
-        return "", False, "SPARQL Update (INSERT, DELETE, LOAD, CLEAR, CREATE, DROP, COPY, MOVE, ADD) " \
-                          "is not allowed: this endpoint is read-only", 403
+        return "", False, ("SPARQL Update (INSERT, DELETE, LOAD, CLEAR, CREATE, DROP, COPY, MOVE, ADD) "
+                           "is not allowed: this endpoint is read-only"), 403
     query = parsed[1]
     form = query.name.removesuffix("Query").upper()
     # CompValue.get returns the key itself when it is missing: test membership instead
     if "datasetClause" in query and len(query["datasetClause"]):
-        return form, False, "FROM and FROM NAMED are not allowed: queries run on the union of " \
-                            "the graphs of this dataset; use GRAPH <...> { } to choose a graph", 403
+        return form, False, ("FROM and FROM NAMED are not allowed: queries run on the union of "
+                             "the graphs of this dataset; use GRAPH <...> { } to choose a graph"), 403
     seen: list[bool] = []
     _walk(query, seen)
     return form, bool(seen), None, 0
@@ -190,45 +191,58 @@ def execute(store: ox.Store, text: str, *, deadline: float, max_rows: int) -> Ou
         Refused: Oxigraph does not accept the query (400).
         QueryTimeout: the deadline passed while results were read.
     """
+    result = reader = None
     try:
-        result = store.query(text, use_default_graph_as_union=True)
-    except SyntaxError as exc:
-        raise Refused(400, f"SPARQL syntax error: {exc}") from exc
-    except OSError as exc:
-        raise Refused(400, f"query failed: {exc}") from exc
-    if isinstance(result, ox.QueryBoolean):
-        return Outcome("ASK", boolean=bool(result))
-    if isinstance(result, ox.QuerySolutions):
-        names = [v.value for v in result.variables]
-        out = Outcome("SELECT", variables=names)
-        rows = out.rows
-        for n, solution in enumerate(_deadline_iter(result, deadline)):
+        try:
+            result = store.query(text, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise Refused(400, f"SPARQL syntax error: {exc}") from None
+        except OSError as exc:
+            raise Refused(400, f"query failed: {exc}") from None
+        if isinstance(result, ox.QueryBoolean):
+            return Outcome("ASK", boolean=bool(result))
+        if isinstance(result, ox.QuerySolutions):
+            names = [v.value for v in result.variables]
+            out = Outcome("SELECT", variables=names)
+            width = range(len(names))
+            reader = _deadline_iter(result, deadline)
+            for n, solution in enumerate(reader):
+                if n >= max_rows:
+                    out.truncated = True
+                    break
+                out.rows.append([solution[i] for i in width])
+            return out
+        out = Outcome("CONSTRUCT")
+        reader = _deadline_iter(result, deadline)
+        for n, triple in enumerate(reader):
             if n >= max_rows:
                 out.truncated = True
                 break
-            rows.append([solution[i] for i in range(len(names))])
+            out.triples.append(triple)
         return out
-    out = Outcome("CONSTRUCT")
-    for n, triple in enumerate(_deadline_iter(result, deadline)):
-        if n >= max_rows:
-            out.truncated = True
-            break
-        out.triples.append(triple)
-    return out
+    finally:
+        # Oxigraph's result iterators must be dropped on the thread that made them: release them
+        # here, so that neither a traceback nor a half-read generator carries them elsewhere.
+        if reader is not None:
+            reader.close()
+        result = reader = None  # noqa: F841
 
 
 def _deadline_iter(results, deadline: float):
     it = iter(results)
-    while True:
-        try:
-            item = next(it)
-        except StopIteration:
-            return
-        except OSError as exc:
-            raise Refused(400, f"query failed: {exc}") from exc
-        if time.monotonic() > deadline:
-            raise QueryTimeout()
-        yield item
+    try:
+        while True:
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+            except OSError as exc:
+                raise Refused(400, f"query failed: {exc}") from None
+            if time.monotonic() > deadline:
+                raise QueryTimeout()
+            yield item
+    finally:
+        it = results = None  # noqa: F841
 
 
 class QueryRunner:
