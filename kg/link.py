@@ -485,6 +485,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -511,7 +514,7 @@ def cmd_link(args) -> int:
         return 0
     if args.missing:
         entities = [e for e in entities if not e.ids]
-    print(report_text(entities, args.format))
+    print(report_text(entities, args.format).rstrip("\n"))
     return 0
 
 
