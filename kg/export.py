@@ -43,8 +43,8 @@ SKIP_GRAPHS = {str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH)}
 
 
 def load_quads(build_dir: Path) -> list[ox.Quad]:
-    """Every quad of a build (from kg.nq)."""
-    return list(kgstore.open_store(Path(build_dir)))
+    """Every quad of a build, exactly as in kg.nq."""
+    return kgstore.read_quads(Path(build_dir))
 
 
 def export(build_dir: Path, fmt: str, out: Path) -> Path:
@@ -135,7 +135,9 @@ def to_networkx(quads: list[ox.Quad]) -> nx.MultiDiGraph:
 
 def graphml_bytes(g: nx.MultiDiGraph) -> bytes:
     """GraphML, UTF-8."""
-    return "\n".join(nx.generate_graphml(g, encoding="utf-8", prettyprint=True)).encode("utf-8") + b"\n"
+    buf = io.BytesIO()
+    nx.write_graphml(g, buf, encoding="utf-8", prettyprint=True)
+    return buf.getvalue()
 
 
 def gexf_bytes(g: nx.MultiDiGraph) -> bytes:
@@ -145,7 +147,9 @@ def gexf_bytes(g: nx.MultiDiGraph) -> bytes:
         h.add_node(n, **d)
     for i, (s, o, k, d) in enumerate(g.edges(keys=True, data=True)):
         h.add_edge(s, o, key=k, id=str(i), **d)
-    return "\n".join(nx.generate_gexf(h, encoding="utf-8", prettyprint=True, version="1.2draft")).encode("utf-8") + b"\n"
+    buf = io.BytesIO()
+    nx.write_gexf(h, buf, encoding="utf-8", prettyprint=True, version="1.2draft")
+    return buf.getvalue()
 
 
 # -- CSV -------------------------------------------------------------------------------------

@@ -255,7 +255,7 @@ def cmd_push(args) -> int:
         auth=auth, user=args.user, password=password,
         timeout=args.timeout, batch_size=args.batch_size,
     )
-    quads = list(kgstore.open_store(Path(args.build or paths.build_dir())))
+    quads = kgstore.read_quads(Path(args.build or paths.build_dir()))
     say = None if args.quiet else (lambda m: print(f"kg: {m}", file=sys.stderr))
     results = push(quads, target, method=args.method, graphs=args.graph, progress=say)
     if args.format == "json":
