@@ -75,9 +75,10 @@ class Terms:
         return iri
 
 
-def statement_iri(graph: URIRef, s, p, o) -> URIRef:
-    """A stable IRI for the reification of (s, p, o) in a graph: a hash of the four terms."""
-    key = "\x1f".join(t.n3() for t in (graph, s, p, o))
+def statement_iri(graph: URIRef, s, p, o, spans: tuple[Span, ...], modality: str | None) -> URIRef:
+    """A stable IRI for one statement of (s, p, o): a hash of the triple, its graph, spans and
+    modality, so the same triple stated in two passages (a plan and a result) is two statements."""
+    key = "\x1f".join([*(t.n3() for t in (graph, s, p, o)), *(f"{x.start}-{x.end}" for x in spans), modality or ""])
     return ID["statement/" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]]
 
 
@@ -221,7 +222,8 @@ class _Builder:
                 g.add((s, p, o))
                 if p == YF.modality:
                     continue
-                st = statement_iri(gid, s, p, o)
+                spans = own_spans or rec.spans
+                st = statement_iri(gid, s, p, o, spans, rec.modality)
                 g.add((st, RDF.type, RDF.Statement))
                 g.add((st, RDF.subject, s))
                 g.add((st, RDF.predicate, p))
@@ -229,7 +231,7 @@ class _Builder:
                 g.add((st, DCTERMS.source, d))
                 if rec.modality:
                     g.add((st, YF.modality, ID["modality-" + rec.modality]))
-                for span in own_spans or rec.spans:
+                for span in spans:
                     g.add((st, YF.evidence, self.add_span(g, doc.id, span)))
 
     def add_span(self, g: Graph, doc_id: str, span: Span) -> URIRef:
