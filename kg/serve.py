@@ -90,10 +90,13 @@ class Example:
 
 
 def examples() -> list[Example]:
-    """The named queries (queries/cq, queries/) or, when there are none, the built-in examples."""
+    """The named queries (queries/cq/*.rq, then queries/*.rq); while there are no competency
+    questions yet, the built-in examples (kg/web/examples) come first."""
     from .query import named_queries
 
-    found = named_queries() or named_queries(EXAMPLES)
+    found = named_queries()
+    if not any(q.group == "cq" for q in found):
+        found = named_queries(EXAMPLES) + found
     return [Example(q.name, q.question_zh, q.question_en, q.text) for q in found]
 
 
