@@ -456,8 +456,11 @@ def query_page(request: Request) -> Response:
     """/query: YASGUI with the named queries as tabs."""
     site: Site = request.app.state.site
     data = [{"name": e.name, "zh": e.question_zh, "en": e.question_en, "query": e.text} for e in site.examples]
+    # YASGUI (CodeMirror, DataTables) writes style attributes into its markup: allow inline
+    # styles on this page only; scripts stay 'self'.
+    csp = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
     return Response(site.render("query.html", examples=site.examples, examples_json=data),
-                    media_type="text/html; charset=utf-8")
+                    media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": csp})
 
 
 def _inline_hashes(page: str) -> tuple[list[str], list[str]]:

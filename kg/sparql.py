@@ -51,6 +51,7 @@ GRAPH_TYPES = [
     "application/rdf+xml",
     "text/plain",  # N-Triples, for browsers and curl
     "application/json",  # JSON-LD
+    "text/n3",  # Turtle is N3
 ]
 RDF_FORMATS = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -59,6 +60,7 @@ RDF_FORMATS = {
     "application/ld+json": ox.RdfFormat.JSON_LD,
     "application/json": ox.RdfFormat.JSON_LD,
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "text/n3": ox.RdfFormat.TURTLE,
 }
 # format= short names (also accepted: a full media type).
 FORMAT_NAMES = {
@@ -77,6 +79,7 @@ FORMAT_NAMES = {
     "json-ld": (None, "application/ld+json"),
     "rdfxml": (None, "application/rdf+xml"),
     "rdf": (None, "application/rdf+xml"),
+    "n3": (None, "text/n3"),
 }
 
 
