@@ -113,6 +113,12 @@ class ExplorerData:
             raise BadParameter(f"not an IRI or known curie: {iri!r}")
         if full in self._nodes or full in self.index.names:
             return full
+        try:
+            node = ox.NamedNode(full)
+        except ValueError:
+            raise BadParameter(f"not a valid IRI: {iri!r}") from None
+        if next(iter(self.store.quads_for_pattern(node, None, None, None)), None) is not None:
+            return full
         raise NotFound(f"no resource {full} in this graph")
 
     def graph_json(self, focus: str | None = None, depth: int = 1) -> dict:

@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
+import os
 import re
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -605,8 +607,9 @@ def cmd_serve(args) -> int:
     if not (build_dir / "kg.nq").is_file():
         print(f"kg: no build in {build_dir}: building it first", file=sys.stderr)
         build(out_dir=build_dir, progress=lambda m: print(f"kg: {m}", file=sys.stderr))
-    if args.max_rows < 1 or args.timeout <= 0:
-        print("kg: error: --max-rows must be at least 1 and --timeout above 0", file=sys.stderr)
+    if args.max_rows < 1 or args.timeout <= 0 or args.workers < 1 or args.threads < 1:
+        print("kg: error: --max-rows, --workers and --threads must be at least 1 and --timeout above 0",
+              file=sys.stderr)
         return 2
     settings = Settings(host=args.host, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
                         allow_federation=args.allow_federation, threads=args.threads)
@@ -618,9 +621,27 @@ def cmd_serve(args) -> int:
           f"  example   {url}/id/yufeng-qu\n  ontology  {url}/ontology", file=sys.stderr)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"kg: warning: listening on {args.host}: reachable from other machines", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                timeout_keep_alive=30)
+    if args.workers > 1:
+        # Each worker process loads its own copy of the store (the graph is small and read-only),
+        # so Python's per-request work runs on several cores.
+        os.environ[_CONFIG_ENV] = json.dumps({"build_dir": str(build_dir), **asdict(settings)})
+        del app
+        uvicorn.run("kg.serve:app_from_env", factory=True, workers=args.workers, host=args.host, port=args.port,
+                    log_level="warning", access_log=False, timeout_keep_alive=30)
+    else:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+                    timeout_keep_alive=30)
     return 0
+
+
+_CONFIG_ENV = "KG_SERVE_CONFIG"
+
+
+def app_from_env() -> Starlette:
+    """The app for a worker process started by ``kg serve --workers N`` (settings from the environment)."""
+    config = json.loads(os.environ[_CONFIG_ENV])
+    build_dir = Path(config.pop("build_dir"))
+    return create_app(build_dir, Settings(**config))
 
 
 def register(subparsers) -> None:
@@ -632,6 +653,8 @@ def register(subparsers) -> None:
     p.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run (default 10)")
     p.add_argument("--max-rows", type=int, default=10000, help="rows or triples returned at most (default 10000)")
     p.add_argument("--allow-federation", action="store_true", help="allow SERVICE in queries (off by default)")
-    p.add_argument("--threads", type=int, default=4, help="queries run at once (default 4)")
+    p.add_argument("--threads", type=int, default=4, help="queries run at once per worker (default 4)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes, each with its own copy of the store (default 1)")
     p.set_defaults(func=cmd_serve)
 

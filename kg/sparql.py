@@ -121,9 +121,18 @@ def _walk(node, seen_service: list[bool]) -> None:
             _walk(item, seen_service)
 
 
+# rdflib's grammar (pyparsing) is not thread-safe: concurrent parses fail with spurious errors.
+_PARSE_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1024)
 def _check(text: str) -> tuple[str, bool, str | None, int]:
     """Parse once per distinct text (cached): (form, uses SERVICE, refusal message, status)."""
+    with _PARSE_LOCK:
+        return _check_unlocked(text)
+
+
+def _check_unlocked(text: str) -> tuple[str, bool, str | None, int]:
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
     try:
@@ -228,7 +237,7 @@ def execute(store: ox.Store, text: str, *, deadline: float, max_rows: int) -> Ou
         # here, so that neither a traceback nor a half-read generator carries them elsewhere.
         if reader is not None:
             reader.close()
-        result = reader = None  # noqa: F841
+        result = reader = None
 
 
 def _deadline_iter(results, deadline: float):
@@ -245,7 +254,7 @@ def _deadline_iter(results, deadline: float):
                 raise QueryTimeout()
             yield item
     finally:
-        it = results = None  # noqa: F841
+        it = results = None
 
 
 class QueryRunner:
@@ -260,7 +269,7 @@ class QueryRunner:
 
         self.store = store
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kg-query")
-        self.slots = threading.BoundedSemaphore(slots or threads * 4)
+        self.slots = threading.BoundedSemaphore(slots or threads * 16)
 
     def submit(self, fn, *args):
         """Submit fn(*args) to the pool; the slot is given back when it ends or is cancelled.

@@ -589,3 +589,25 @@ def test_cli_serve_help_and_bad_limits(real_build, capsys):
     assert main(["serve", "--help"]) == 0
     assert "--allow-federation" in capsys.readouterr().out
     assert main(["serve", "--build", str(real_build), "--max-rows", "0"]) == 2
+
+
+def test_checks_are_safe_under_concurrency():
+    """rdflib's parser is not thread-safe; the guard must still give every thread the right answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"SELECT ?x{i} WHERE {{ ?x{i} ?p ?o FILTER(?o != {i}) }}" for i in range(64)]
+    texts += [f"SELECT * WHERE {{ SERVICE <http://e.example/{i}> {{ ?s ?p ?o }} }}" for i in range(16)]
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda t: sp.check_query(t, allow_service=True), texts))
+    assert [o.form for o in outcomes] == ["SELECT"] * len(texts)
+    assert [o.uses_service for o in outcomes] == [False] * 64 + [True] * 16
+
+
+def test_api_accepts_every_resource_with_a_page(client):
+    """Anything with an /id/ page can be asked for in the API (also unlabelled concepts)."""
+    r = client.get("/sparql", params={"query": """SELECT DISTINCT ?s WHERE { ?s a ?t
+        FILTER(STRSTARTS(STR(?s), "https://w3id.org/yufeng-kg/id/") && !CONTAINS(STR(?s), "/statement/")) }"""})
+    for b in r.json()["results"]["bindings"]:
+        iri = b["s"]["value"]
+        assert client.get("/api/expand", params={"iri": iri}).status_code == 200, iri
+        assert client.get("/api/node", params={"iri": iri}).json()["iri"] == iri

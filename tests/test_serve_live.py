@@ -72,7 +72,7 @@ def expected(real_store):
 
 def test_binds_loopback_only(server):
     assert urlsplit(server).hostname == "127.0.0.1"
-    out = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout if shutil.which("ss") else ""
+    out = subprocess.run(["ss", "-ltn"], capture_output=True, text=True, check=False).stdout if shutil.which("ss") else ""
     port = urlsplit(server).port
     listening = [line for line in out.splitlines() if f":{port} " in line]
     assert all("127.0.0.1:" in line for line in listening)
@@ -176,7 +176,8 @@ def test_rdflib_sparqlstore_default_accept(server, expected):
 # ----- curl -----------------------------------------------------------------------------------
 
 def curl(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["curl", "-sS", "--max-time", "20", "--noproxy", "*", *args], capture_output=True, timeout=30)
+    return subprocess.run(["curl", "-sS", "--max-time", "20", "--noproxy", "*", *args], capture_output=True, timeout=30,
+                          check=False)
 
 
 @pytest.mark.parametrize("accept, check", [
@@ -251,7 +252,7 @@ class Watch:
     def _route(self, route):
         url = route.request.url
         self.requests.append(url)
-        if url.startswith(self.base + "/") or url.startswith("data:") or url.startswith("blob:"):
+        if url.startswith((self.base + "/", "data:", "blob:")):
             route.continue_()
         else:
             self.foreign.append(url)
