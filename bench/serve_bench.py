@@ -114,16 +114,19 @@ def oxigraph_binary() -> str:
 
 
 def sparql_mix() -> list[Request]:
-    folder = ROOT / "queries" / "cq"
-    files = sorted(folder.glob("*.rq")) or sorted((ROOT / "kg" / "web" / "examples").glob("*.rq"))
+    from kg.query import named_queries
+    from kg.serve import EXAMPLES, query_bindings, with_bindings
+
+    found = [q for q in named_queries(ROOT / "queries") if q.group == "cq"] or named_queries(EXAMPLES)
     mix = []
-    for path in files:
-        text = path.read_text(encoding="utf-8")
+    for nq in found:
+        # the question as `kg query` asks it: with its default bindings
+        text = with_bindings(nq.text, query_bindings(nq))
         checked = check_query(text, allow_service=True)
         if checked.uses_service:
             continue
         graph = checked.form in ("CONSTRUCT", "DESCRIBE")
-        mix.append(Request("sparql", path.stem, query=text, accept=ACCEPT_GRAPH if graph else ACCEPT_RESULTS))
+        mix.append(Request("sparql", nq.name, query=text, accept=ACCEPT_GRAPH if graph else ACCEPT_RESULTS))
     return mix
 
 

@@ -93,13 +93,54 @@ class Example:
 
 def examples() -> list[Example]:
     """The named queries (queries/cq/*.rq, then queries/*.rq); while there are no competency
-    questions yet, the built-in examples (kg/web/examples) come first."""
+    questions yet, the built-in examples (kg/web/examples) come first. A query's default
+    bindings (``# bind:`` lines, which `kg query` applies) become a trailing VALUES clause, so
+    the example answers what its question asks."""
     from .query import named_queries
 
     found = named_queries()
     if not any(q.group == "cq" for q in found):
         found = named_queries(EXAMPLES) + found
-    return [Example(q.name, q.question_zh, q.question_en, q.text) for q in found]
+    return [Example(q.name, q.question_zh, q.question_en, with_bindings(q.text, query_bindings(q))) for q in found]
+
+
+def query_bindings(nq) -> dict[str, str]:
+    """A named query's default bindings that belong to its SPARQL (not to its networkx step)."""
+    bindings = dict(getattr(nq, "bindings", {}) or {})
+    if getattr(nq, "networkx", None):
+        from .query import parse_networkx
+
+        for name in parse_networkx(nq.networkx, nq.name).uses:
+            bindings.pop(name, None)
+    return bindings
+
+
+def with_bindings(text: str, bindings: dict[str, str]) -> str:
+    """text with ``VALUES (?name) { (term) }`` appended for each binding (SPARQL 1.1 allows a
+    trailing VALUES clause after the solution modifiers)."""
+    from rdflib import Literal, URIRef
+
+    from .namespaces import curie_to_iri
+
+    if not bindings:
+        return text
+    terms = []
+    for value in bindings.values():
+        value = value.strip()
+        if value.startswith("<") and value.endswith(">"):
+            term = URIRef(value[1:-1])
+        elif value.startswith(("http://", "https://")):
+            term = URIRef(value)
+        elif curie_to_iri(value):
+            term = URIRef(curie_to_iri(value))
+        else:
+            term = Literal(value)
+        terms.append(term.n3())
+    # one clause (a query has at most one trailing VALUES), bracketed: rdflib's parser rejects
+    # `ORDER BY ?x VALUES ?y { ... }`
+    names = " ".join("?" + n for n in bindings)
+    return (text.rstrip() + f"\n# default binding (kg query --bind {', '.join(bindings)})\n"
+            + f"VALUES ({names}) {{ ({' '.join(terms)}) }}\n")
 
 
 class Site:
