@@ -12,7 +12,7 @@ import networkx as nx
 import pyoxigraph as ox
 
 from .describe import Describer, Index
-from .namespaces import curie, curie_to_iri
+from .namespaces import curie_to_iri
 from .network import to_networkx
 
 PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
@@ -183,6 +183,73 @@ class ExplorerData:
         return {"nodes": list(nodes.values()), "edges": edges, "groups": out_groups}
 
 
-def curie_of(iri: str) -> str:
-    """The curie of an IRI (re-exported for templates)."""
-    return curie(iri)
+class VizExplorerData(ExplorerData):
+    """The same API answered by kg.viz's Explorer (the offline viewer's own builders), so that
+    the page at / and the API agree on groups, colours, sizes and vocabulary labels.
+    Parameters are checked here; kg.viz does the rest."""
+
+    def __init__(self, store: ox.Store, explorer, index: Index | None = None, describer: Describer | None = None):
+        self.store = store
+        self.viz = explorer
+        self.index = index or explorer.index
+        self.describer = describer or explorer.describer
+        self.graph = explorer.graph
+        self._nodes = {}  # resolve_iri: membership is the graph's
+        whole = explorer.view()
+        self.legend = whole["legend"]
+        self._whole = whole
+
+    def resolve_iri(self, iri: str | None) -> str:
+        if iri and (iri in self.graph):
+            return iri
+        full = super().resolve_iri(iri)
+        return full
+
+    def node(self, iri: str) -> dict:
+        return self.viz.node(iri)
+
+    def graph_json(self, focus: str | None = None, depth: int = 1) -> dict:
+        if not focus:
+            return self._whole
+        focus = self.resolve_iri(focus)
+        if not 0 <= depth <= 4:
+            raise BadParameter("depth must be between 0 and 4")
+        if focus not in self.graph:
+            return {"nodes": [], "edges": [], "legend": []}
+        return self.viz.view(focus=focus, depth=depth)
+
+    def search(self, q: str | None, limit: int = 20) -> dict:
+        if q is None or not q.strip():
+            raise BadParameter("the parameter q is required")
+        if not 1 <= limit <= 200:
+            raise BadParameter("limit must be between 1 and 200")
+        return self.viz.search(q[:200], limit=limit)
+
+    def detail(self, iri: str | None) -> dict:
+        return self.viz.detail(self.resolve_iri(iri))
+
+    def expand(self, iri: str | None, predicate: str | None = None, offset: int = 0, limit: int = 50) -> dict:
+        iri = self.resolve_iri(iri)
+        if not 1 <= limit <= 500 or offset < 0:
+            raise BadParameter("limit must be between 1 and 500 and offset at least 0")
+        if predicate and not predicate.startswith(("http://", "https://")):
+            predicate = curie_to_iri(predicate) or predicate
+        if iri not in self.graph:
+            if predicate:
+                raise NotFound(f"{iri} has no neighbours through {predicate}")
+            return {"nodes": [], "edges": [], "groups": []}
+        result = self.viz.expand(iri, predicate, offset, limit)
+        if predicate and not result["groups"]:
+            raise NotFound(f"{iri} has no neighbours through {predicate}")
+        return result
+
+
+def explorer_data(store: ox.Store, index: Index, describer: Describer) -> ExplorerData:
+    """The explorer's data: kg.viz's Explorer when kg.viz is installed, else this module's own."""
+    try:
+        from . import viz
+    except ImportError:
+        return ExplorerData(store, index, describer)
+    if not hasattr(viz, "Explorer"):
+        return ExplorerData(store, index, describer)
+    return VizExplorerData(store, viz.Explorer(store))

@@ -552,8 +552,10 @@ def test_default_bindings_become_values():
 
     text = "PREFIX yfid: <https://w3id.org/yufeng-kg/id/>\nSELECT ?p WHERE { ?entity ?p ?o } ORDER BY ?o"
     bound = with_bindings(text, {"entity": "yfid:jinsangzi"})
-    assert bound.rstrip().endswith(f"VALUES (?entity) {{ (<{JINSANGZI}>) }}")
+    assert f"WHERE {{\n  # default binding (kg query --bind entity)\n  VALUES (?entity) {{ (<{JINSANGZI}>) }}" in bound
     assert sp.check_query(bound).form == "SELECT"
+    odd = "SELECT ?p { ?entity ?p ?o }"  # no WHERE keyword: the trailing form
+    assert with_bindings(odd, {"entity": "yfid:jinsangzi"}).rstrip().endswith(f"VALUES (?entity) {{ (<{JINSANGZI}>) }}")
     assert with_bindings(text, {}) == text
 
 
