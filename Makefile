@@ -22,6 +22,7 @@ system:
 
 build: setup
 	$(KG) build
+	$(KG) viz
 
 run: setup system build
 
