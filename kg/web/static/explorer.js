@@ -223,7 +223,7 @@
   Explorer.prototype.visNode = function (n) {
     var st = this.style(n), c = this.colourOf(n), size = n.size || 10;
     var v = {
-      id: n.id, label: short(this.label(n), 14), shape: st.shape, size: size,
+      id: n.id, label: short(this.label(n), this.lang === "en" ? 24 : 14), shape: st.shape, size: size,
       color: { background: c, border: darker(c), highlight: { background: c, border: "#111111" }, hover: { background: c, border: "#111111" } },
       font: { size: Math.round(13 + size / 2.2), color: "#1d2330", strokeWidth: 4, strokeColor: "#ffffff" },
       hidden: this.hidden.has(n.group)
@@ -398,7 +398,7 @@
     var self = this;
     this.nodes.update(this.nodes.getIds().map(function (id) {
       var n = self.info.get(id), c = self.colourOf(n);
-      return { id: id, label: short(self.label(n), 14),
+      return { id: id, label: short(self.label(n), self.lang === "en" ? 24 : 14),
         color: { background: c, border: darker(c), highlight: { background: c, border: "#111111" }, hover: { background: c, border: "#111111" } } };
     }));
     if (!this.large) this.edges.update(this.edges.getIds().map(function (id) { return { id: id, label: self.label(self.info.get(id)) }; }));
