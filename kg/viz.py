@@ -462,6 +462,8 @@ def render_html(payload: dict | None = None, *, mode: str = "embedded", api_base
         raise ValueError(f"mode must be 'embedded' or 'server', not {mode!r}")
     if mode == "embedded" and payload is None:
         raise ValueError("an embedded page needs a payload")
+    if mode == "embedded":
+        add_layout(payload)
     meta = (payload or {}).get("meta", {})
     env = Environment(loader=FileSystemLoader(str(WEB / "templates")), autoescape=select_autoescape(["html"]))
     config = {"mode": mode, "api_base": api_base, "lang": lang or meta.get("lang", "zh"),

@@ -7,6 +7,7 @@
 
   var CONFIG = JSON.parse(document.getElementById("kg-config").textContent);
   var EXPAND_LIMIT = 50;
+  var SMALL = 300;
   var LARGE = 1000;
   var SHAPE_GLYPH = { dot: "●", diamond: "◆", square: "■", triangle: "▲", star: "★", triangleDown: "▼", hexagon: "⬢", ellipse: "⬮" };
   var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -223,9 +224,9 @@
   Explorer.prototype.visNode = function (n) {
     var st = this.style(n), c = this.colourOf(n), size = n.size || 10;
     var v = {
-      id: n.id, label: short(this.label(n), this.lang === "en" ? 24 : 14), shape: st.shape, size: size,
+      id: n.id, label: short(this.label(n), this.lang === "en" ? 24 : 14), shape: st.shape, value: size,
       color: { background: c, border: darker(c), highlight: { background: c, border: "#111111" }, hover: { background: c, border: "#111111" } },
-      font: { size: Math.round(13 + size / 2.2), color: "#1d2330", strokeWidth: 4, strokeColor: "#ffffff" },
+      font: { color: "#1d2330", strokeWidth: 4, strokeColor: "#ffffff" },
       hidden: this.hidden.has(n.group)
     };
     if (n.x !== undefined && n.y !== undefined) { v.x = n.x; v.y = n.y; }
@@ -282,7 +283,10 @@
     var opts = {
       autoResize: true,
       layout: { randomSeed: this.meta.seed === undefined ? 42 : this.meta.seed, improvedLayout: false },
-      nodes: { borderWidth: 1.5, font: { face: font }, scaling: { label: { drawThreshold: 7 } } },
+      /* value = the payload's size (centrality); labels scale with it, so at the overview only
+         the central nodes are labelled and zooming in brings the rest */
+      nodes: { borderWidth: 1.5, font: { face: font },
+        scaling: { min: 7, max: 42, label: { enabled: true, min: 13, max: 30, maxVisible: 30, drawThreshold: 8 } } },
       edges: {
         arrows: { to: { enabled: !this.large, scaleFactor: 0.45 } },
         color: { color: "#a9b1bd", highlight: "#344054", hover: "#344054", inherit: false },
@@ -297,17 +301,44 @@
       opts.physics = {
         enabled: true, solver: "forceAtlas2Based",
         forceAtlas2Based: { gravitationalConstant: -45, centralGravity: 0.012, springLength: 90, springConstant: 0.07, damping: 0.5, avoidOverlap: 0.4 },
-        maxVelocity: 60, minVelocity: 1.5, timestep: 0.5,
-        stabilization: { enabled: true, iterations: n <= 300 ? 400 : n <= 1000 ? 250 : 150, updateInterval: 25, fit: true }
+        maxVelocity: 60, minVelocity: 1.5, timestep: 0.5, adaptiveTimestep: !this.relax,
+        stabilization: { enabled: true, iterations: this.relax ? 40 : 400, updateInterval: 25, fit: true }
       };
     }
     return opts;
   };
 
+  /* the same layout as kg.viz.add_layout, for big graphs that arrive without positions */
+  function sunflower(nodes, seed) {
+    var clusters = new Map(), golden = Math.PI * (3 - Math.sqrt(5)), spacing = 38, placed = 0;
+    nodes.forEach(function (n) {
+      var key = n.community !== null && n.community !== undefined ? "c" + n.community : "g" + n.group;
+      if (!clusters.has(key)) clusters.set(key, []);
+      clusters.get(key).push(n);
+    });
+    var order = Array.from(clusters.values()).sort(function (a, b) { return b.length - a.length || (a[0].id < b[0].id ? -1 : 1); });
+    order.forEach(function (members, j) {
+      members.sort(function (a, b) { return (b.size || 0) - (a.size || 0) || (a.id < b.id ? -1 : 1); });
+      var radius = spacing * Math.sqrt(placed + members.length / 2) * 1.25;
+      var cx = radius * Math.cos(j * golden + seed), cy = radius * Math.sin(j * golden + seed);
+      placed += members.length;
+      members.forEach(function (n, i) {
+        var r = spacing * Math.sqrt(i) * 0.9;
+        n.x = cx + r * Math.cos(i * golden);
+        n.y = cy + r * Math.sin(i * golden);
+      });
+    });
+  }
+
   Explorer.prototype.build = function (nodes, edges) {
     var self = this;
+    /* up to SMALL nodes: physics from a seeded start; up to LARGE: the sunflower layout
+       relaxed by a few physics iterations; above: the sunflower layout as it is, no physics */
     this.large = nodes.length > LARGE;
-    var positioned = nodes.length > 0 && nodes.every(function (n) { return n.x !== undefined && n.y !== undefined; });
+    this.relax = nodes.length > SMALL && !this.large;
+    var given = nodes.length > 0 && nodes.every(function (n) { return n.x !== undefined && n.y !== undefined; });
+    if ((this.large || this.relax) && !given) sunflower(nodes, this.meta.seed === undefined ? 42 : this.meta.seed);
+    var positioned = given && !this.relax || this.large;
     nodes.forEach(function (n) { self.info.set(n.id, n); });
     this.nodes = new vis.DataSet(nodes.map(function (n) { return self.visNode(n); }));
     var edgeRows = [], seen = new Set();
