@@ -173,3 +173,55 @@ def test_hostile_label_and_expand_with_more(browser, tmp_path):
         assert page.js("document.querySelectorAll('#kg-panel img, #kg-panel script').length") == 0
     finally:
         page.close()
+
+
+def test_server_mode_uses_the_api(browser, real_store):
+    """The same page in server mode, its /api answered by kg.viz.Explorer through the contract."""
+    import json
+    from urllib.parse import parse_qs, urlparse
+
+    from kg.viz import Explorer
+
+    ex = Explorer(real_store)
+    html = render_html(mode="server", api_base="/api", hidden_groups=ex.vocabulary_groups())
+    assert 'id="kg-data"' not in html
+    asked: list[str] = []
+
+    def answer(route):
+        url = urlparse(route.request.url)
+        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        asked.append(url.path)
+        if url.path == "/":
+            return route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+        handlers = {
+            "/api/graph": lambda: ex.view(focus=q.get("focus"), depth=int(q.get("depth", 1))),
+            "/api/search": lambda: ex.search(q["q"], int(q.get("limit", 20))),
+            "/api/node": lambda: ex.detail(q["iri"]),
+            "/api/expand": lambda: ex.expand(q["iri"], q.get("predicate"), int(q.get("offset", 0)),
+                                             int(q.get("limit", 50))),
+        }
+        if url.path not in handlers:
+            return route.fulfill(status=404, content_type="application/json", body='{"error": "not found"}')
+        body = json.dumps(handlers[url.path](), ensure_ascii=False)
+        route.fulfill(status=200, content_type="application/json; charset=utf-8", body=body)
+
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    outside: list[str] = []
+    ctx.route("**/*", lambda r: answer(r) if r.request.url.startswith("http://kg.test/")
+              else (outside.append(r.request.url), r.abort()))
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto("http://kg.test/")
+        page.wait_for_selector("body[data-ready='1']", timeout=30000)
+        assert page.evaluate("kgExplorer.nodes.length") == ex.graph.number_of_nodes()
+        page.fill("#kg-search", "金嗓子")
+        page.press("#kg-search", "Enter")
+        page.wait_for_selector("#kg-panel .evidence .src")
+        assert page.text_content("#kg-panel-title") == "金嗓子"
+        page.wait_for_selector("#kg-groups .group")
+        assert {"/api/graph", "/api/search", "/api/node", "/api/expand"} <= set(asked)
+        assert not errors and not outside
+    finally:
+        ctx.close()
