@@ -18,7 +18,7 @@ from .errors import InputError, JavaMissing, KGError, NonConformance
 EXIT_OK, EXIT_NONCONFORM, EXIT_INPUT, EXIT_UNEXPECTED = 0, 1, 2, 3
 
 # Modules that add verbs of their own: each has register(subparsers) setting `func` on its parser.
-VERB_MODULES: list[str] = ["viz"]
+VERB_MODULES: list[str] = ["link", "export", "push", "viz"]
 
 
 class _Parser(argparse.ArgumentParser):
