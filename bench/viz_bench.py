@@ -191,7 +191,7 @@ def run(sizes: list[int], runs: int, pyvis_timeout: float, seed: int = 42) -> di
                       file=sys.stderr, flush=True)
             results[n] = {
                 "edges": len(data["edges"]),
-                **{f"{k}_{m}": median([x.get(m) for x in v]) for k, v in rows.items()
+                **{f"{m}_{k}": median([x.get(m) for x in v]) for k, v in rows.items()
                    for m in ("write_s", "interactive_s", "frame_ms", "bytes")},
                 "pyvis_timeouts": sum(1 for x in rows["pyvis"] if x["interactive_s"] is None),
                 "ours_outside_requests": sum(x["outside_requests"] for x in rows["ours"]),

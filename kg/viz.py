@@ -255,6 +255,9 @@ class Explorer:
         from .query import resolve_query, run_query
 
         text, name = resolve_query(ref)
+        if re.search(r"\bSERVICE\b", re.sub(r"#[^\n]*", "", text), re.IGNORECASE):
+            raise InputError(f"query {name or ref!r} uses SERVICE (the network): the explorer runs "
+                             "queries on the local graph only")
         result = run_query(self.store, text, source=name or ref)
         if result.kind == "ASK":
             raise InputError(f"query {name or ref!r} is an ASK query: it has no graph to show")

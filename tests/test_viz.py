@@ -8,6 +8,7 @@ import pytest
 
 from kg.analytics import analyse, top
 from kg.cli import main
+from kg.errors import InputError
 from kg.network import to_networkx
 from kg.viz import Explorer, payload, render_html, write_html
 
@@ -124,6 +125,10 @@ def test_query_views(real_store):
     con = ex.query_view("PREFIX yf: <https://w3id.org/yufeng-kg/ontology#> "
                         "CONSTRUCT { ?e yf:inIndustry ?i } WHERE { ?e yf:inIndustry ?i }")
     assert con["edges"] and all(e["predicate"].endswith("#inIndustry") for e in con["edges"])
+    with pytest.raises(InputError, match="SERVICE"):
+        ex.query_view("SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }")
+    with pytest.raises(InputError, match="ASK"):
+        ex.query_view("ASK { ?s ?p ?o }")
 
 
 def test_analytics_seeded_and_sampled(real_store):

@@ -184,7 +184,7 @@ def test_server_mode_uses_the_api(browser, real_store):
 
     ex = Explorer(real_store)
     html = render_html(mode="server", api_base="/api", hidden_groups=ex.vocabulary_groups())
-    assert 'id="kg-data"' not in html
+    assert "<script type=\"application/json\" id=\"kg-data\">" not in html
     asked: list[str] = []
 
     def answer(route):
