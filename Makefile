@@ -22,6 +22,7 @@ system:
 
 build: setup
 	$(KG) build
+	$(KG) viz
 
 # Ends with the server up (Ctrl-C stops it): http://127.0.0.1:8000/
 run: setup system build
