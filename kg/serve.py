@@ -633,6 +633,7 @@ def create_app(build_dir: Path, settings: Settings | None = None) -> Starlette:
         Route("/ontology", ontology_page),
         Route("/ontology.{suffix}", ontology_page),
         Route("/.well-known/void", void_page),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),  # browsers ask; no 404 noise
         Route("/api/graph", api_graph),
         Route("/api/search", api_search),
         Route("/api/node", api_node),

@@ -632,3 +632,29 @@ def test_api_accepts_every_resource_with_a_page(client):
         iri = b["s"]["value"]
         assert client.get("/api/expand", params={"iri": iri}).status_code == 200, iri
         assert client.get("/api/node", params={"iri": iri}).json()["iri"] == iri
+
+
+def test_cli_serve_builds_first_and_binds_loopback(real_build, tmp_path, monkeypatch):
+    """With no build, `kg serve` builds first; by default it binds 127.0.0.1 only."""
+    import uvicorn
+
+    import kg.build
+    from kg.cli import main
+
+    calls = {}
+
+    def fake_build(out_dir, progress=None, **_):
+        calls["build"] = out_dir
+        shutil.copytree(real_build, out_dir, dirs_exist_ok=True)
+
+    def fake_run(app, **kwargs):
+        calls["run"] = kwargs
+        calls["app"] = app
+
+    monkeypatch.setattr(kg.build, "build", fake_build)
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    target = tmp_path / "fresh"
+    assert main(["serve", "--build", str(target), "--port", "8123"]) == 0
+    assert calls["build"] == target
+    assert calls["run"]["host"] == "127.0.0.1" and calls["run"]["port"] == 8123
+    assert TestClient(calls["app"]).get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
