@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import json
 import os
@@ -463,6 +464,11 @@ def entity_html(site: Site, iri: str) -> str:
     nodes, edges, hidden = linked_data.neighbourhood((iri, d.label_zh), neighbours)
     documents = sorted({e.document for f in d.out + d.incoming for e in f.evidence})
     title = _document_titles(site, documents)
+    if iri not in site.index.labels:  # documents have titles, not labels
+        titles = {f.lang: f.value for f in d.out if f.predicate == "http://purl.org/dc/terms/title" and f.lang}
+        if titles:
+            d = dataclasses.replace(d, label_zh=titles.get("zh") or titles.get("en"),
+                                    label_en=titles.get("en") or titles.get("zh"))
     return site.render("entity.html", d=d, iri=iri, path=linked_data.local_path(iri),
                        groups=list(groups.values()), incoming=list(incoming.values()),
                        types=[(t, site.describer.term_label(t, "zh"), site.describer.term_label(t, "en")) for t in d.types],

@@ -424,6 +424,7 @@ def test_entity_rdf_by_accept_and_suffix(client, path, headers, fmt, media_type)
 def test_source_document_page(client):
     r = client.get("/source/000_b3b90ce150a63deb")
     assert r.status_code == 200 and "000_b3b90ce150a63deb" in r.text
+    assert "<h1>鱼峰区2023年工作成效与2024年“四大会战”部署综述" in r.text  # its title as the heading
     r = client.get("/source/000_b3b90ce150a63deb.ttl")
     g = Graph().parse(data=r.text, format="turtle")
     assert (URIRef("https://w3id.org/yufeng-kg/source/000_b3b90ce150a63deb"), RDF.type, URIRef(YF + "SourceDocument")) in g
