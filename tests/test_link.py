@@ -178,9 +178,9 @@ def test_link_report_in_json_csv_and_table(mini, tmp_path, capsys):
     assert main(["link", "--build", str(out), "--data", str(mini / "data"), "--format", "csv", "--missing"]) == 0
     csv_out = capsys.readouterr().out.splitlines()
     assert csv_out[0].startswith("entity,label_zh,label_en,types,wikidata")
-    assert [line.split(",")[0] for line in csv_out[1:]] == ["gdp"]
+    assert [line.split(",")[0] for line in csv_out[1:]] == ["gdp", "zhongguo"]
     assert main(["link", "--build", str(out), "--data", str(mini / "data")]) == 0
-    assert "2 of 3 registry entities have at least one external identifier" in capsys.readouterr().out
+    assert "2 of 4 registry entities have at least one external identifier" in capsys.readouterr().out
 
 
 # -- Wikidata proposals (offline) ------------------------------------------------------------
