@@ -22,8 +22,11 @@ system:
 
 build: setup
 	$(KG) build
+	$(KG) viz
 
+# Ends with the server up (Ctrl-C stops it): http://127.0.0.1:8000/
 run: setup system build
+	$(KG) serve
 
 test: setup system
 	$(PY) -m pytest

@@ -13,14 +13,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib import BNode, Dataset, Graph
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, RDFS
 
 from . import paths
 from . import store as kgstore
+from . import void
 from .errors import InputError, NonConformance, Position
 from .evidence import read_sources
+from .link import add_links
 from .namespaces import ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, YF, curie
 from .rdfize import rdfize
 from .reason import ReasonResult, reason
@@ -72,7 +74,9 @@ def asserted(data_dir: Path, sources_dir: Path | None, ontology: Graph) -> tuple
             "source document(s) not found, quotes left out: " + ", ".join(sources.missing)
             + (f" (looked in {sources_dir})" if sources_dir else " (no sources folder given: --sources or KG_SOURCES)")
         )
-    return rdfize(curated, ontology, sources), warnings, sources
+    ds = rdfize(curated, ontology, sources)
+    add_links(ds, data_dir)
+    return ds, warnings, sources
 
 
 def build(
@@ -192,6 +196,7 @@ def write_outputs(quads, report: dict, out_dir: Path) -> None:
     try:
         for fmt in OUTPUT_FORMATS:
             (staging / f"kg.{fmt}").write_bytes(kgstore.serialize(quads, fmt))
+        (staging / "void.ttl").write_bytes(void.describe(quads))
         (staging / "report.json").write_text(
             json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )

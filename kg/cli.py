@@ -18,7 +18,7 @@ from .errors import InputError, JavaMissing, KGError, NonConformance
 EXIT_OK, EXIT_NONCONFORM, EXIT_INPUT, EXIT_UNEXPECTED = 0, 1, 2, 3
 
 # Modules that add verbs of their own: each has register(subparsers) setting `func` on its parser.
-VERB_MODULES: list[str] = ["query", "explain", "path", "search"]
+VERB_MODULES: list[str] = ["query", "explain", "path", "search", "link", "export", "push", "viz", "serve"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -109,6 +109,11 @@ def cmd_reason(args) -> int:
 def cmd_stats(args) -> int:
     from .stats import stats, stats_text
 
+    if args.centrality:
+        from .analytics import cmd_centrality
+
+        return cmd_centrality(args)
+
     s = stats(args.build)
     print(json.dumps(s, ensure_ascii=False, indent=2) if args.format == "json" else stats_text(s))
     return EXIT_OK
@@ -144,6 +149,9 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", help="counts per class, evidence coverage, missing labels")
     p.add_argument("--build", type=Path, help="build folder (default: build/)")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--centrality", action="store_true",
+                   help="top entities by degree, PageRank, betweenness, and communities")
+    p.add_argument("--top", type=int, default=10, metavar="N", help="with --centrality: how many (default 10)")
     p.set_defaults(func=cmd_stats)
 
     for name in VERB_MODULES:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError, Position
+from .errors import InputError
 from .records import Curated, FactFile, Span
 
 _WS = re.compile(r"\s+")

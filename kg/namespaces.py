@@ -70,6 +70,12 @@ REGISTRY_GRAPH = GRAPH["registry"]
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 INFERRED_GRAPH = GRAPH["inferred"]
 METADATA_GRAPH = GRAPH["metadata"]
+LINKS_GRAPH = GRAPH["links"]
+"""External identifiers from the verified and accepted rows of data/links/*.tsv (kg.link)."""
+
+# The dataset description (VoID / DCAT, kg.void).
+DATASET = Namespace(BASE + "dataset/")
+DATASET_IRI = BASE + "dataset"
 
 
 def document_graph(doc_id: str):

@@ -16,10 +16,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from .errors import JavaMissing, KGError, NonConformance
-from .namespaces import OA, YF
+from .namespaces import GEO, OA, YF
 
-# Datatypes HermiT does not accept (outside the OWL 2 datatype map).
-_UNSUPPORTED = {XSD.date, XSD.gYear, XSD.gYearMonth, XSD.gMonth, XSD.gDay, XSD.time, XSD.duration}
+# Datatypes HermiT does not accept (outside the OWL 2 datatype map), GeoSPARQL's WKT among them.
+_UNSUPPORTED = {XSD.date, XSD.gYear, XSD.gYearMonth, XSD.gMonth, XSD.gDay, XSD.time, XSD.duration,
+                GEO.wktLiteral}
 _SKIP_TYPES = {RDF.Statement, YF.TextSpan, OA.SpecificResource, OA.TextPositionSelector, OA.TextQuoteSelector}
 DEFAULT_MAX_TRIPLES = 300_000
 

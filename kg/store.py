@@ -96,6 +96,22 @@ def open_store(build_dir: Path, *, in_memory: bool = True) -> ox.Store:
     return ox.Store.read_only(str(path))
 
 
+def read_quads(build_dir: Path) -> list[ox.Quad]:
+    """The quads of a build exactly as written (parsed from kg.nq, sorted).
+
+    Use this rather than iterating a Store when the exact terms matter (exports, push):
+    pyoxigraph's Store keeps integer subtypes as xsd:integer ("0"^^xsd:nonNegativeInteger comes
+    back as 0), while the parser keeps the datatype as written.
+
+    Raises:
+        FileNotFoundError: there is no build in build_dir (run `kg build`).
+    """
+    nq = Path(build_dir) / "kg.nq"
+    if not nq.is_file():
+        raise FileNotFoundError(f"{nq} not found: run `kg build` first")
+    return sorted(ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS), key=_sort_key)
+
+
 def as_rdflib(store: ox.Store) -> Dataset:
     """An rdflib Dataset over an Oxigraph store (oxrdflib); the default graph is the union."""
     return Dataset(store=OxigraphStore(store=store), default_union=True)

@@ -109,9 +109,11 @@ def test_explain_reaches_the_same_entity_with_evidence(kg, name):
 
 
 def test_explain_ambiguous_lists_candidates(kg):
-    code, _, err = kg("explain", "人均可支配收入")
+    # the programme and the 2023 measure share their English label
+    code, _, err = kg("explain", "Bid for National All-for-One Tourism Demonstration Zone")
     assert code == 2
-    assert "ambiguous" in err and "yfid:urban-disposable-income" in err and "yfid:rural-disposable-income" in err
+    assert "ambiguous" in err
+    assert "yfid:guojia-quanyu-lvyou-shifanqu-chuangjian" in err and "yfid:m2023-zhengchuang-quanyu-lvyou" in err
 
 
 def test_explain_unknown_lists_closest(kg):

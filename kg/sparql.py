@@ -1,0 +1,425 @@
+"""The SPARQL 1.1 Protocol's query operation over the embedded store, safe by default.
+
+- SPARQL 1.1 Protocol: https://www.w3.org/TR/sparql11-protocol/
+- Query results JSON: https://www.w3.org/TR/sparql11-results-json/
+- Query results XML: https://www.w3.org/TR/rdf-sparql-XMLres/
+- Query results CSV and TSV: https://www.w3.org/TR/sparql11-results-csv-tsv/
+- Service description: https://www.w3.org/TR/sparql11-service-description/
+
+What a query may do is decided on a real parse (rdflib's SPARQL grammar), never on the raw
+text: SERVICE (unless federation is allowed), FROM / FROM NAMED and every update (LOAD,
+INSERT, DROP, ...) are refused. Queries run on the union of all named graphs.
+
+Limits: the time limit is enforced while results are read (pyoxigraph cannot interrupt a query
+that is still computing its first solution), and the caller also stops waiting at the deadline;
+a query that overruns keeps its worker thread until Oxigraph returns, which is why the pool is
+bounded and a full pool answers "busy" at once. Results over the row cap are truncated and
+marked as such (see :class:`Outcome`).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
+
+import pyoxigraph as ox
+
+from .namespaces import PREFIXES
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+# Media types offered, in the server's order of preference.
+RESULT_TYPES = [
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+    "application/json",  # what some clients ask for; answered as SPARQL JSON results
+    "application/xml",
+]
+GRAPH_TYPES = [
+    "text/turtle",
+    "application/n-triples",
+    "application/ld+json",
+    "application/rdf+xml",
+    "text/plain",  # N-Triples, for browsers and curl
+    "application/json",  # JSON-LD
+    "text/n3",  # Turtle is N3
+]
+RDF_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "text/n3": ox.RdfFormat.TURTLE,
+}
+# format= short names (also accepted: a full media type).
+FORMAT_NAMES = {
+    "json": ("application/sparql-results+json", "application/ld+json"),
+    "srj": ("application/sparql-results+json", None),
+    "xml": ("application/sparql-results+xml", "application/rdf+xml"),
+    "srx": ("application/sparql-results+xml", None),
+    "csv": ("text/csv", None),
+    "tsv": ("text/tab-separated-values", None),
+    "turtle": (None, "text/turtle"),
+    "ttl": (None, "text/turtle"),
+    "nt": (None, "application/n-triples"),
+    "ntriples": (None, "application/n-triples"),
+    "n-triples": (None, "application/n-triples"),
+    "jsonld": (None, "application/ld+json"),
+    "json-ld": (None, "application/ld+json"),
+    "rdfxml": (None, "application/rdf+xml"),
+    "rdf": (None, "application/rdf+xml"),
+    "n3": (None, "text/n3"),
+}
+
+
+class Refused(Exception):
+    """A request the server will not run: ``status`` 400 (malformed) or 403 (not allowed)."""
+
+    def __init__(self, status: int, message: str):
+        self.status = status
+        super().__init__(message)
+
+
+class QueryTimeout(Exception):
+    """The query ran past its time limit."""
+
+
+class Busy(Exception):
+    """Every query slot is taken (by queries still running, possibly past their deadline)."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A query that passed the checks: its form (SELECT, ASK, CONSTRUCT, DESCRIBE)."""
+
+    form: str
+    uses_service: bool = False
+
+
+def _walk(node, seen_service: list[bool]) -> None:
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, CompValue):
+        if node.name == "ServiceGraphPattern":
+            seen_service.append(True)
+        for value in node.values():
+            _walk(value, seen_service)
+    elif isinstance(node, (list, ParseResults)):
+        for item in node:
+            _walk(item, seen_service)
+
+
+# rdflib's grammar (pyparsing) is not thread-safe: concurrent parses fail with spurious errors.
+_PARSE_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1024)
+def _check(text: str) -> tuple[str, bool, str | None, int]:
+    """Parse once per distinct text (cached): (form, uses SERVICE, refusal message, status)."""
+    with _PARSE_LOCK:
+        return _check_unlocked(text)
+
+
+def _check_unlocked(text: str) -> tuple[str, bool, str | None, int]:
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+    try:
+        parsed = parseQuery(text)
+    except RecursionError:
+        return "", False, "the query is nested too deeply to check", 400
+    except Exception as exc:  # noqa: BLE001 - pyparsing raises several types
+        try:
+            parseUpdate(text)
+        except Exception:  # noqa: BLE001
+            return "", False, f"SPARQL syntax error: {exc}", 400
+        return "", False, ("SPARQL Update (INSERT, DELETE, LOAD, CLEAR, CREATE, DROP, COPY, MOVE, ADD) "
+                           "is not allowed: this endpoint is read-only"), 403
+    query = parsed[1]
+    form = query.name.removesuffix("Query").upper()
+    # CompValue.get returns the key itself when it is missing: test membership instead
+    if "datasetClause" in query and len(query["datasetClause"]):
+        return form, False, ("FROM and FROM NAMED are not allowed: queries run on the union of "
+                             "the graphs of this dataset; use GRAPH <...> { } to choose a graph"), 403
+    seen: list[bool] = []
+    _walk(query, seen)
+    return form, bool(seen), None, 0
+
+
+def check_query(text: str, *, allow_service: bool = False) -> Checked:
+    """Check that text is one read-only query this server may run.
+
+    Raises:
+        Refused: 400 for a syntax error, 403 for SERVICE (unless allowed), FROM / FROM NAMED,
+            or any update.
+    """
+    form, service, message, status = _check(text)
+    if message:
+        raise Refused(status, message)
+    if service and not allow_service:
+        raise Refused(403, "SERVICE (federated query) is not allowed on this server; "
+                           "start it with --allow-federation to permit it")
+    return Checked(form, service)
+
+
+@dataclass
+class Outcome:
+    """A query's answer, read within the limits.
+
+    Attributes:
+        form: SELECT, ASK, CONSTRUCT or DESCRIBE.
+        variables: SELECT variable names. rows: solutions as lists of terms (None = unbound).
+        boolean: the ASK answer. triples: CONSTRUCT/DESCRIBE triples.
+        truncated: True when there were more than max_rows rows or triples (the rest is dropped).
+    """
+
+    form: str
+    variables: list[str] = field(default_factory=list)
+    rows: list[list] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[ox.Triple] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def is_graph(self) -> bool:
+        return self.form in ("CONSTRUCT", "DESCRIBE")
+
+
+def execute(store: ox.Store, text: str, *, deadline: float, max_rows: int) -> Outcome:
+    """Run a checked query and read its results until max_rows or the deadline (time.monotonic()).
+
+    Raises:
+        Refused: Oxigraph does not accept the query (400).
+        QueryTimeout: the deadline passed while results were read.
+    """
+    result = reader = None
+    try:
+        try:
+            result = store.query(text, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise Refused(400, f"SPARQL syntax error: {exc}") from None
+        except OSError as exc:
+            raise Refused(400, f"query failed: {exc}") from None
+        if isinstance(result, ox.QueryBoolean):
+            return Outcome("ASK", boolean=bool(result))
+        if isinstance(result, ox.QuerySolutions):
+            names = [v.value for v in result.variables]
+            out = Outcome("SELECT", variables=names)
+            width = range(len(names))
+            reader = _deadline_iter(result, deadline)
+            for n, solution in enumerate(reader):
+                if n >= max_rows:
+                    out.truncated = True
+                    break
+                out.rows.append([solution[i] for i in width])
+            return out
+        out = Outcome("CONSTRUCT")
+        reader = _deadline_iter(result, deadline)
+        for n, triple in enumerate(reader):
+            if n >= max_rows:
+                out.truncated = True
+                break
+            out.triples.append(triple)
+        return out
+    finally:
+        # Oxigraph's result iterators must be dropped on the thread that made them: release them
+        # here, so that neither a traceback nor a half-read generator carries them elsewhere.
+        if reader is not None:
+            reader.close()
+        result = reader = None
+
+
+def _deadline_iter(results, deadline: float):
+    it = iter(results)
+    try:
+        while True:
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+            except OSError as exc:
+                raise Refused(400, f"query failed: {exc}") from None
+            if time.monotonic() > deadline:
+                raise QueryTimeout()
+            yield item
+    finally:
+        it = results = None
+
+
+class QueryRunner:
+    """Runs queries in a bounded pool of worker threads with a deadline each.
+
+    ``slots`` queries may be admitted at once (running or waiting for a thread); beyond that
+    :class:`Busy` is raised at once rather than queueing without bound.
+    """
+
+    def __init__(self, store: ox.Store, *, threads: int = 4, slots: int | None = None):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.store = store
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kg-query")
+        self.slots = threading.BoundedSemaphore(slots or threads * 16)
+
+    def submit(self, fn, *args):
+        """Submit fn(*args) to the pool; the slot is given back when it ends or is cancelled.
+
+        Raises:
+            Busy: no slot free.
+        """
+        if not self.slots.acquire(blocking=False):
+            raise Busy()
+        try:
+            future = self.pool.submit(fn, *args)
+        except BaseException:
+            self.slots.release()
+            raise
+        future.add_done_callback(lambda _f: self.slots.release())
+        return future
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+# ----- writing results ------------------------------------------------------------------------
+
+def _json_term(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        d = {"type": "literal", "value": term.value}
+        if term.language:
+            d["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            d["datatype"] = term.datatype.value
+        return d
+    if isinstance(term, ox.Triple):
+        return {"type": "triple", "value": {"subject": _json_term(term.subject),
+                                            "predicate": _json_term(term.predicate),
+                                            "object": _json_term(term.object)}}
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def results_json(outcome: Outcome) -> bytes:
+    """SPARQL 1.1 Query Results JSON."""
+    if outcome.form == "ASK":
+        doc = {"head": {}, "boolean": outcome.boolean}
+    else:
+        names = outcome.variables
+        bindings = [{names[i]: _json_term(t) for i, t in enumerate(row) if t is not None} for row in outcome.rows]
+        doc = {"head": {"vars": names}, "results": {"bindings": bindings}}
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _xml_term(term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{xml_escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{xml_escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{xml_escape(term.value)}</literal>"
+        if term.datatype.value != XSD_STRING:
+            return f"<literal datatype={quoteattr(term.datatype.value)}>{xml_escape(term.value)}</literal>"
+        return f"<literal>{xml_escape(term.value)}</literal>"
+    if isinstance(term, ox.Triple):
+        return (f"<triple><subject>{_xml_term(term.subject)}</subject><predicate>{_xml_term(term.predicate)}"
+                f"</predicate><object>{_xml_term(term.object)}</object></triple>")
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def results_xml(outcome: Outcome) -> bytes:
+    """SPARQL Query Results XML Format."""
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
+    if outcome.form == "ASK":
+        parts.append(f"</head>\n<boolean>{'true' if outcome.boolean else 'false'}</boolean>\n</sparql>\n")
+        return "".join(parts).encode("utf-8")
+    names = outcome.variables
+    parts.extend(f"<variable name={quoteattr(n)}/>" for n in names)
+    parts.append("</head>\n<results>\n")
+    for row in outcome.rows:
+        parts.append("<result>")
+        parts.extend(f"<binding name={quoteattr(names[i])}>{_xml_term(t)}</binding>"
+                     for i, t in enumerate(row) if t is not None)
+        parts.append("</result>\n")
+    parts.append("</results>\n</sparql>\n")
+    return "".join(parts).encode("utf-8")
+
+
+def _csv_value(term) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        return "_:" + term.value
+    if isinstance(term, ox.Triple):
+        return str(term)
+    return term.value
+
+
+def results_csv(outcome: Outcome) -> bytes:
+    """SPARQL 1.1 Query Results CSV (values only: no language tags or datatypes; CRLF lines)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    if outcome.form == "ASK":  # not defined by the CSV format; a one-cell table is what tools expect
+        writer.writerow(["boolean"])
+        writer.writerow(["true" if outcome.boolean else "false"])
+    else:
+        writer.writerow(outcome.variables)
+        for row in outcome.rows:
+            writer.writerow([_csv_value(t) for t in row])
+    return buf.getvalue().encode("utf-8")
+
+
+def results_tsv(outcome: Outcome) -> bytes:
+    """SPARQL 1.1 Query Results TSV (terms in Turtle/N-Triples syntax)."""
+    if outcome.form == "ASK":
+        return ("?boolean\n" + ("true" if outcome.boolean else "false") + "\n").encode("utf-8")
+    lines = ["\t".join("?" + n for n in outcome.variables)]
+    for row in outcome.rows:
+        lines.append("\t".join("" if t is None else str(t) for t in row))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+RESULT_WRITERS = {
+    "application/sparql-results+json": results_json,
+    "application/json": results_json,
+    "application/sparql-results+xml": results_xml,
+    "application/xml": results_xml,
+    "text/csv": results_csv,
+    "text/tab-separated-values": results_tsv,
+}
+
+
+def write_rdf(triples, media_type: str) -> bytes:
+    """Triples in one of RDF_FORMATS (Turtle, RDF/XML with the project's prefixes)."""
+    fmt = RDF_FORMATS[media_type]
+    prefixes = dict(PREFIXES) if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+    return ox.serialize(triples, format=fmt, prefixes=prefixes)
+
+
+def write(outcome: Outcome, media_type: str) -> bytes:
+    """The outcome in media_type (which must suit its form)."""
+    if outcome.is_graph:
+        return write_rdf(outcome.triples, media_type)
+    return RESULT_WRITERS[media_type](outcome)
+
+
+def format_override(value: str, is_graph: bool) -> str | None:
+    """The media type a ``format=`` parameter names for this query form (None if unknown)."""
+    value = value.strip().lower()
+    if value in FORMAT_NAMES:
+        return FORMAT_NAMES[value][1 if is_graph else 0]
+    offers = GRAPH_TYPES if is_graph else RESULT_TYPES
+    return value if value in offers else None
