@@ -34,8 +34,12 @@ def _value(f: Fact, lang: str) -> str:
 
 
 def render(d: Description, lang: str = "zh") -> str:
-    """The description as text: header, then outgoing and incoming facts grouped by predicate."""
-    other = "en" if lang == "zh" else "zh"
+    """The description as text: header, then outgoing and incoming facts grouped by predicate.
+
+    Args:
+        d: the entity's description (kg.describe.Describer.describe).
+        lang: "zh" or "en", the language of labels shown first.
+    """
     first, second = (d.label_zh, d.label_en) if lang == "zh" else (d.label_en, d.label_zh)
     lines = [f"{first} / {second}", f"  {d.iri}  ({curie(d.iri)})"]
     if d.types:
@@ -55,11 +59,11 @@ def render(d: Description, lang: str = "zh") -> str:
                 lines.append(f"    {arrow} {_value(f, lang)}{tag}")
                 for ev in f.evidence:
                     lines.append(f"        {evidence_text(ev)}")
-    del other
     return "\n".join(lines)
 
 
 def cmd_explain(args) -> int:
+    """Print the description of one entity. Raises Ambiguous/Unknown (exit 2) for a bad name."""
     from .store import open_store
 
     store = open_store(args.build or paths.build_dir())

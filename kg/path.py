@@ -15,7 +15,6 @@ import networkx as nx
 
 from . import paths
 from .describe import Index
-from .errors import InputError
 from .namespaces import YF, curie
 
 HUB_PREDICATES = {str(YF[p]) for p in ("modality", "unit", "measureType", "level", "status")}
@@ -65,6 +64,11 @@ def shortest_paths(g: nx.MultiDiGraph, a: str, b: str, limit: int = 5) -> list[l
 
 
 def cmd_path(args) -> int:
+    """Print up to args.max shortest paths between two entities; exit 1 when not connected.
+
+    Raises:
+        Ambiguous, Unknown: a name that fits several entities or none (exit 2).
+    """
     from .network import to_networkx
     from .store import open_store
 
@@ -102,5 +106,3 @@ def register(sub) -> None:
     p.add_argument("--build", type=Path, help="build folder (default: build/ or $KG_BUILD)")
     p.set_defaults(func=cmd_path)
 
-
-__all__ = ["Hop", "shortest_paths", "undirected", "register", "InputError"]

@@ -10,6 +10,7 @@ from .namespaces import curie
 
 
 def cmd_search(args) -> int:
+    """Print the entities matching args.text, best first; exit 1 when none matches."""
     from .store import open_store
 
     hits = Index(open_store(args.build or paths.build_dir())).search(args.text, limit=args.limit)
