@@ -6,7 +6,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["build", "load", "__version__"]
+__all__ = ["build", "load", "query", "to_networkx", "__version__"]
+
+_STORES: dict = {}
 
 
 def build(data_dir=None, sources_dir=None, out_dir=None, *, with_reasoning: bool = True):
@@ -25,3 +27,52 @@ def load(build_dir=None, *, in_memory: bool = True):
     from .store import as_rdflib, open_store
 
     return as_rdflib(open_store(build_dir or paths.build_dir(), in_memory=in_memory))
+
+
+def _store(build_dir=None):
+    """The store of a build, opened once per build folder and kept (the files are read once)."""
+    from pathlib import Path
+
+    from . import paths
+    from .store import open_store
+
+    key = Path(build_dir or paths.build_dir()).resolve()
+    nq = key / "kg.nq"
+    stamp = nq.stat().st_mtime_ns if nq.exists() else None
+    cached = _STORES.get(key)
+    if cached is None or cached[0] != stamp:
+        _STORES[key] = (stamp, open_store(key))
+    return _STORES[key][1]
+
+
+def query(name_or_text: str, build_dir=None, **bindings):
+    """Run a named query (``"cq05-awards-2023"``), a ``.rq`` file or SPARQL text on the build.
+
+    Args:
+        name_or_text: the query.
+        build_dir: the build folder (default: build/ or $KG_BUILD).
+        **bindings: variables to bind, e.g. ``entity="yfid:jinsangzi"`` (IRIs, curies, text, numbers).
+    Returns:
+        a :class:`kg.query.QueryResult`; iterate it for :class:`kg.query.Row` objects whose values
+        are rdflib terms (``row.python(name)`` gives plain Python values).
+    Raises:
+        kg.errors.InputError: unknown query, syntax error (with line and column), bad binding.
+        FileNotFoundError: no build (run ``kg build``).
+    """
+    from .query import run
+
+    return run(_store(build_dir), name_or_text, bindings)
+
+
+def to_networkx(build_dir=None, *, include_inferred: bool = False):
+    """The graph of resources as a networkx MultiDiGraph (see :func:`kg.network.to_networkx`):
+    entities are nodes with labels and literal attributes, links are edges keyed by predicate."""
+    from .network import to_networkx as _to_networkx
+
+    return _to_networkx(_store(build_dir), include_inferred=include_inferred)
+
+
+# The functions under a second name: kg/query.py and kg/build.py forward kg.query(...) and
+# kg.build(...) here once their module has taken the package attribute.
+_query = query
+_build = build

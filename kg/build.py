@@ -219,3 +219,17 @@ def _publish(staging: Path, out_dir: Path) -> None:
     for f in sorted(staging.iterdir()):
         if f.is_file():
             os.replace(f, out_dir / f.name)
+
+
+# `kg.build` names both this module and the API function kg.build(): once the module is imported,
+# Python binds the package attribute to the module, so the module itself forwards calls.
+class _CallableModule(type(os)):
+    def __call__(self, *args, **kwargs):
+        from . import _build
+
+        return _build(*args, **kwargs)
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _CallableModule

@@ -18,7 +18,7 @@ from .errors import InputError, JavaMissing, KGError, NonConformance
 EXIT_OK, EXIT_NONCONFORM, EXIT_INPUT, EXIT_UNEXPECTED = 0, 1, 2, 3
 
 # Modules that add verbs of their own: each has register(subparsers) setting `func` on its parser.
-VERB_MODULES: list[str] = ["link", "export", "push", "viz", "serve"]
+VERB_MODULES: list[str] = ["query", "explain", "path", "search", "link", "export", "push", "viz", "serve"]
 
 
 class _Parser(argparse.ArgumentParser):
