@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .errors import InputError, JavaMissing, KGError, NonConformance
+from .errors import KGError, NonConformance
 
 EXIT_OK, EXIT_NONCONFORM, EXIT_INPUT, EXIT_UNEXPECTED = 0, 1, 2, 3
 
@@ -173,19 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     try:
         return args.func(args)
-    except InputError as exc:
-        print(f"kg: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except JavaMissing as exc:
-        print(f"kg: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
     except NonConformance as exc:
         print(f"kg: {exc}", file=sys.stderr)
         return EXIT_NONCONFORM
-    except FileNotFoundError as exc:
-        print(f"kg: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except KGError as exc:
+    except (KGError, FileNotFoundError) as exc:  # bad input, missing build, missing Java
         print(f"kg: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:

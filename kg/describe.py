@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from pypinyin import Style, lazy_pinyin
 
 from .errors import InputError
+from .evidence import readable
 from .namespaces import ID, PREFIXES, YF, curie, sparql_prefixes
 
 _PRE = sparql_prefixes()
@@ -154,6 +155,11 @@ class Evidence:
     end: int
     quote: str | None = None
     modality: str | None = None
+    quote_readable: str | None = None
+
+    def __post_init__(self):
+        if self.quote is not None and self.quote_readable is None:
+            self.quote_readable = readable(self.quote)
 
 
 @dataclass

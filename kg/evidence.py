@@ -22,6 +22,24 @@ def compact(text: str) -> str:
     return _WS.sub("", text)
 
 
+_BREAK = re.compile(r"\s+")
+_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f\u2018-\u201f\u2014\u2026]")
+
+
+def readable(quote: str) -> str:
+    """A quote as a reader wants it: the narrow-column line breaks and the spacing-out of
+    Chinese text removed, one space kept between Latin letters or digits."""
+
+    def join(m: re.Match) -> str:
+        before = quote[m.start() - 1] if m.start() else ""
+        after = quote[m.end()] if m.end() < len(quote) else ""
+        if not before or not after or _WIDE.match(before) or _WIDE.match(after):
+            return ""
+        return " "
+
+    return _BREAK.sub(join, quote).strip()
+
+
 def sha256_of(path: Path) -> str:
     """Hex sha256 of a file's bytes."""
     digest = hashlib.sha256()

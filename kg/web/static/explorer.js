@@ -538,7 +538,7 @@
     row.appendChild(line);
     (f.evidence || []).forEach(function (ev) {
       var box = el("div", { cls: "evidence" });
-      if (ev.quote) box.appendChild(el("blockquote", { cls: "quote", text: ev.quote }));
+      if (ev.quote) box.appendChild(el("blockquote", { cls: "quote", text: ev.quote_readable || ev.quote }));
       var src = el("div", { cls: "src", text: self.t("source") + ": " + curie(ev.document) + " [" + ev.start + "–" + ev.end + "]" });
       if (ev.modality) src.appendChild(el("span", { cls: "badge " + ev.modality.replace(/[^a-z]/g, ""), text: self.t(ev.modality) }));
       box.appendChild(src);
