@@ -5,6 +5,7 @@ Oxigraph store with the union of all named graphs as the default graph.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,15 +92,41 @@ def header_of(text: str, source: str = "query") -> "NamedQuery":
     return nq
 
 
+_NAME = re.compile(r"^[\w.-]+$")
+_TEXT_CACHE: dict[Path, tuple[int, str]] = {}
+
+
+def _named_file(ref: str, queries_dir: Path | None) -> str | None:
+    """The text of the named query ``ref`` (queries/cq/REF.rq, else queries/REF.rq), or None.
+
+    Looked up directly, so running a named query costs one stat, not a scan of queries/;
+    the text is cached until the file changes.
+    """
+    if not _NAME.match(ref):
+        return None
+    root = Path(queries_dir or paths.queries_dir())
+    for path in (root / "cq" / f"{ref}.rq", root / f"{ref}.rq"):
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            continue
+        cached = _TEXT_CACHE.get(path)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, path.read_text(encoding="utf-8"))
+            _TEXT_CACHE[path] = cached
+        return cached[1]
+    return None
+
+
 def resolve_query(ref: str, queries_dir: Path | None = None) -> tuple[str, str | None]:
     """Turn a name, a file path or SPARQL text into (text, name or None).
 
     Raises:
         InputError: ref looks like a name or path but matches nothing.
     """
-    for nq in named_queries(queries_dir):
-        if ref == nq.name:
-            return nq.text, nq.name
+    hit = _named_file(ref, queries_dir)
+    if hit is not None:
+        return hit, ref
     path = Path(ref)
     if ref.endswith((".rq", ".sparql")) or (len(ref) < 256 and "\n" not in ref and path.is_file()):
         if not path.is_file():
@@ -114,29 +141,43 @@ def resolve_query(ref: str, queries_dir: Path | None = None) -> tuple[str, str |
 class Row:
     """One solution: values by variable name as rdflib terms (None when unbound).
 
-    Values are converted from Oxigraph terms on first access, so a large result costs little more
-    than the raw store's until it is read. ``row.name`` and ``row["name"]`` give the rdflib term,
-    ``row.python("name")`` the plain Python value.
+    A row holds the store's terms in a tuple and shares its variable index with the other rows
+    of its result; values are converted to rdflib terms on first access, so a large result costs
+    little more than the raw store's until it is read. ``row.name`` and ``row["name"]`` give the
+    rdflib term, ``row.python("name")`` the plain Python value.
     """
 
-    __slots__ = ("_values", "_raw")
+    __slots__ = ("_index", "_raw", "_cache")
 
-    def __init__(self, values: dict[str, Any] | None = None, raw: dict[str, Any] | None = None):
-        self._values = dict(values or {})
-        self._raw = raw or {}
+    def __init__(self, values: dict[str, Any] | None = None, *, index: dict[str, int] | None = None,
+                 raw: tuple | dict = ()):
+        if values is not None or isinstance(raw, dict):  # built by hand (rdflib terms, Oxigraph terms)
+            merged = dict(values or {})
+            if isinstance(raw, dict):
+                merged.update({k: None if t is None else to_rdflib_term(t) for k, t in raw.items()})
+            self._index = {k: i for i, k in enumerate(merged)}
+            self._raw = ()
+            self._cache = list(merged.values())
+        else:
+            self._index = index or {}
+            self._raw = raw
+            self._cache = None
 
     def _get(self, key: str):
-        if key in self._values:
-            return self._values[key]
-        if key in self._raw:
-            term = self._raw[key]
+        i = self._index.get(key)
+        if i is None:
+            return None
+        if self._cache is None:
+            self._cache = [_UNSET] * len(self._index)
+        value = self._cache[i]
+        if value is _UNSET:
+            term = self._raw[i]
             value = None if term is None else to_rdflib_term(term)
-            self._values[key] = value
-            return value
-        return None
+            self._cache[i] = value
+        return value
 
     def _keys(self) -> list[str]:
-        return list(dict.fromkeys([*self._raw, *self._values]))
+        return list(self._index)
 
     def __getitem__(self, key: str):
         return self._get(key)
@@ -144,7 +185,7 @@ class Row:
     def __getattr__(self, key: str):
         if key.startswith("_"):
             raise AttributeError(key)
-        if key in self._values or key in self._raw:
+        if key in self._index:
             return self._get(key)
         raise AttributeError(key)
 
@@ -154,9 +195,12 @@ class Row:
 
     def raw(self, key: str):
         """The Oxigraph term (no conversion), or None."""
-        if key in self._raw:
-            return self._raw[key]
-        v = self._values.get(key)
+        i = self._index.get(key)
+        if i is None:
+            return None
+        if self._raw:
+            return self._raw[i]
+        v = self._get(key)
         return None if v is None else to_oxigraph_term(v)
 
     def asdict(self) -> dict[str, Any]:
@@ -172,6 +216,9 @@ class Row:
         """The value as a plain Python object (str, int, Decimal, date...; IRIs as str)."""
         v = self._get(key)
         return default if v is None else v.toPython() if hasattr(v, "toPython") else v
+
+
+_UNSET = object()
 
 
 @dataclass
@@ -226,7 +273,8 @@ def run_query(store: ox.Store, text: str, bindings: dict[str, Any] | None = None
         return QueryResult("ASK", boolean=bool(result))
     if isinstance(result, ox.QuerySolutions):
         names = [v.value for v in result.variables]
-        rows = [Row(raw={n: sol[n] for n in names}) for sol in result]
+        index = {n: i for i, n in enumerate(names)}
+        rows = [Row(index=index, raw=tuple(sol)) for sol in result]
         return QueryResult("SELECT", variables=names, rows=rows)
     g = Graph()
     for t in result:
@@ -265,11 +313,18 @@ def inline_bindings(text: str, subs: dict) -> tuple[str, dict]:
     """
     if not subs:
         return text, subs
-    m = re.search(r"\bWHERE\s*\{", _blank_comments(text), re.IGNORECASE)
-    if not m:
+    at = _where_end(text)
+    if at is None:
         return text, subs
     values = " ".join(f"VALUES {var} {{ {term} }}" for var, term in subs.items())
-    return text[: m.end()] + " " + values + " " + text[m.end():], {}
+    return text[:at] + " " + values + " " + text[at:], {}
+
+
+@functools.lru_cache(maxsize=512)
+def _where_end(text: str) -> int | None:
+    """Offset just after the outer ``WHERE {`` (comments ignored), or None."""
+    m = re.search(r"\bWHERE\s*\{", _blank_comments(text), re.IGNORECASE)
+    return m.end() if m else None
 
 
 def _as_term(v):
