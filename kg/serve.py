@@ -44,14 +44,8 @@ from starlette.staticfiles import StaticFiles
 
 from . import conneg, linked_data
 from . import sparql as sp
-from .describe import Describer, Index
-from .explorer_api import (
-    BadParameter,
-    ExplorerData,
-    NotFound,
-    VizExplorerData,
-    explorer_data,
-)
+from . import viz
+from .explorer_api import BadParameter, ExplorerAPI, NotFound
 from .namespaces import ID, SOURCE, curie
 from .store import open_store
 
@@ -168,9 +162,9 @@ class Site:
         self.build_dir = Path(build_dir)
         self.settings = settings
         self.store = open_store(self.build_dir)
-        self.index = Index(self.store)
-        self.describer = Describer(self.store, self.index)
-        self.explorer = explorer_data(self.store, self.index, self.describer)
+        self.explorer = ExplorerAPI(self.store)
+        self.index = self.explorer.viz.index
+        self.describer = self.explorer.viz.describer
         self.runner = sp.QueryRunner(self.store, threads=settings.threads)
         self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                                trim_blocks=True, lstrip_blocks=True)
@@ -554,14 +548,9 @@ def explorer_page(request: Request) -> Response:
 
 
 def _explorer_html(site: Site) -> tuple[str, str | None]:
-    try:
-        from . import viz
-    except ImportError:
-        viz = None
-    if viz is None or not hasattr(viz, "render_html"):
-        return site.render("home.html", legend=site.explorer.legend, n_nodes=len(site.explorer.graph),
-                           graphs=site.graph_counts), None
-    hidden = site.explorer.viz.vocabulary_groups() if isinstance(site.explorer, VizExplorerData) else None
+    """The explorer page in server mode, and the Content-Security-Policy that lets its inline
+    scripts (by hash) run."""
+    hidden = site.explorer.viz.vocabulary_groups()
     page = viz.render_html(None, mode="server", api_base="/api", hidden_groups=hidden)
     scripts, styles = _inline_hashes(page)
     csp = CSP.replace("script-src 'self'", "script-src 'self' " + " ".join(scripts)) \
@@ -596,25 +585,25 @@ def api(fn):
 
 
 @api
-def api_graph(data: ExplorerData, request: Request):
+def api_graph(data: ExplorerAPI, request: Request):
     """GET /api/graph?focus=IRI&depth=N"""
     return data.graph_json(request.query_params.get("focus"), _int(request, "depth", 1))
 
 
 @api
-def api_search(data: ExplorerData, request: Request):
+def api_search(data: ExplorerAPI, request: Request):
     """GET /api/search?q=TEXT&limit=20"""
     return data.search(request.query_params.get("q"), _int(request, "limit", 20))
 
 
 @api
-def api_node(data: ExplorerData, request: Request):
+def api_node(data: ExplorerAPI, request: Request):
     """GET /api/node?iri=IRI"""
     return data.detail(request.query_params.get("iri"))
 
 
 @api
-def api_expand(data: ExplorerData, request: Request):
+def api_expand(data: ExplorerAPI, request: Request):
     """GET /api/expand?iri=IRI&predicate=IRI&offset=0&limit=50"""
     return data.expand(request.query_params.get("iri"), request.query_params.get("predicate"),
                        _int(request, "offset", 0), _int(request, "limit", 50))
