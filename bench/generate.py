@@ -3,7 +3,7 @@
 Districts with towns and villages, enterprises in industries, campaigns with measures, projects
 with capacities, designation conferrals, statistical observations and events; every fact of a
 district sits in that district's document graph and is reified (rdf:Statement) with its
-modality and an evidence span (Web Annotation position selector), exactly as kg.rdfize does.
+modality and an evidence span (Web Annotation position selector), exactly as kg.pipeline.rdfize does.
 The ontology goes into its own graph so queries that read class hierarchies work unchanged.
 District 0 reuses the real slugs the competency queries name (yufeng-qu, sida-huizhan,
 gongye-zhenxing-huizhan, jinsangzi, m2023-sanda-zhudao-chanye).
@@ -109,7 +109,7 @@ def district(w: Writer, rnd: random.Random, d: int, city: str) -> None:
 
     def node(s: str, cls: str, zh: str, en: str, span, modality: str) -> str:
         F = lambda p, o: w.fact(doc, iri(s), p, o, span, modality)  # noqa: E731
-        # as kg.rdfize: a record's modality on its node too (not reified)
+        # as kg.pipeline.rdfize: a record's modality on its node too (not reified)
         w.quad(iri(s), iri(str(YF.modality)), iri(str(ID["modality-" + modality])), iri(str(GRAPH["source/" + doc])))
         F(T, iri(str(YF[cls])))
         F(LABEL, lit(zh, "zh"))

@@ -42,7 +42,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kg.sparql import check_query
+from kg.server.sparql import check_query
 
 ACCEPT_RESULTS = "application/sparql-results+json"
 ACCEPT_GRAPH = "application/n-triples"
@@ -114,8 +114,8 @@ def oxigraph_binary() -> str:
 
 
 def sparql_mix() -> list[Request]:
-    from kg.query import named_queries
-    from kg.serve import EXAMPLES, query_bindings, with_bindings
+    from kg.read.query import named_queries
+    from kg.server.serve import EXAMPLES, query_bindings, with_bindings
 
     found = [q for q in named_queries(ROOT / "queries") if q.group == "cq"] or named_queries(EXAMPLES)
     mix = []

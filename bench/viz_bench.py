@@ -1,7 +1,7 @@
 """Benchmark of the graph explorer: time to write the HTML and time until it is interactive.
 
 For each size (default 1k, 5k, 20k nodes) a seeded synthetic graph in the explorer's payload
-shape (spec/explorer-api.md) is written by ``kg.viz.render_html`` + ``write_html`` and opened
+shape (spec/explorer-api.md) is written by ``kg.views.viz.render_html`` + ``write_html`` and opened
 from file:// in headless Debian chromium; "interactive" is the moment the page says it is ready
 (layout stabilised and physics stopped, or precomputed positions drawn), taken from the page's
 own performance clock (navigation start = 0). After that, one frame (select a node, redraw) is
@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kg.viz import PALETTE, SHAPES, render_html, write_html
+from kg.views.viz import PALETTE, SHAPES, render_html, write_html
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

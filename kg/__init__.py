@@ -12,8 +12,8 @@ _STORES: dict = {}
 
 
 def build(data_dir=None, sources_dir=None, out_dir=None, *, with_reasoning: bool = True):
-    """Build the graph into build/ (see :func:`kg.build.build`)."""
-    from .build import build as _build
+    """Build the graph into build/ (see :func:`kg.pipeline.build.build`)."""
+    from kg.pipeline.build import build as _build
 
     return _build(data_dir, sources_dir, out_dir, with_reasoning=with_reasoning)
 
@@ -23,8 +23,8 @@ def load(build_dir=None, *, in_memory: bool = True):
 
     The default graph is the union of all named graphs.
     """
-    from . import paths
-    from .store import as_rdflib, open_store
+    from kg import paths
+    from kg.read.store import as_rdflib, open_store
 
     return as_rdflib(open_store(build_dir or paths.build_dir(), in_memory=in_memory))
 
@@ -33,8 +33,8 @@ def _store(build_dir=None):
     """The store of a build, opened once per build folder and kept (the files are read once)."""
     from pathlib import Path
 
-    from . import paths
-    from .store import open_store
+    from kg import paths
+    from kg.read.store import open_store
 
     key = Path(build_dir or paths.build_dir()).resolve()
     nq = key / "kg.nq"
@@ -53,26 +53,20 @@ def query(name_or_text: str, build_dir=None, **bindings):
         build_dir: the build folder (default: build/ or $KG_BUILD).
         **bindings: variables to bind, e.g. ``entity="yfid:jinsangzi"`` (IRIs, curies, text, numbers).
     Returns:
-        a :class:`kg.query.QueryResult`; iterate it for :class:`kg.query.Row` objects whose values
+        a :class:`kg.read.query.QueryResult`; iterate it for :class:`kg.read.query.Row` objects whose values
         are rdflib terms (``row.python(name)`` gives plain Python values).
     Raises:
         kg.errors.InputError: unknown query, syntax error (with line and column), bad binding.
         FileNotFoundError: no build (run ``kg build``).
     """
-    from .query import run
+    from kg.read.query import run
 
     return run(_store(build_dir), name_or_text, bindings)
 
 
 def to_networkx(build_dir=None, *, include_inferred: bool = False):
-    """The graph of resources as a networkx MultiDiGraph (see :func:`kg.network.to_networkx`):
+    """The graph of resources as a networkx MultiDiGraph (see :func:`kg.read.network.to_networkx`):
     entities are nodes with labels and literal attributes, links are edges keyed by predicate."""
-    from .network import to_networkx as _to_networkx
+    from kg.read.network import to_networkx as _to_networkx
 
     return _to_networkx(_store(build_dir), include_inferred=include_inferred)
-
-
-# The functions under a second name: kg/query.py and kg/build.py forward kg.query(...) and
-# kg.build(...) here once their module has taken the package attribute.
-_query = query
-_build = build

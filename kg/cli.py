@@ -12,13 +12,14 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import __version__
-from .errors import KGError, NonConformance
+from kg import __version__
+from kg.errors import KGError, NonConformance
 
 EXIT_OK, EXIT_NONCONFORM, EXIT_INPUT, EXIT_UNEXPECTED = 0, 1, 2, 3
 
 # Modules that add verbs of their own: each has register(subparsers) setting `func` on its parser.
-VERB_MODULES: list[str] = ["query", "explain", "path", "search", "link", "export", "push", "viz", "serve"]
+VERB_MODULES: list[str] = ["kg.read.query", "kg.read.explain", "kg.read.path", "kg.read.search", "kg.publish.link",
+                           "kg.publish.export", "kg.publish.push", "kg.views.viz", "kg.server.serve"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,7 +39,7 @@ def _progress(quiet: bool):
 
 
 def cmd_build(args) -> int:
-    from .build import build
+    from kg.pipeline.build import build
 
     result = build(args.data, args.sources, args.out, with_reasoning=not args.no_reason,
                    progress=_progress(args.quiet))
@@ -58,8 +59,8 @@ def cmd_build(args) -> int:
 
 
 def _asserted(args):
-    from . import paths
-    from .build import asserted, load_graph
+    from kg import paths
+    from kg.pipeline.build import asserted, load_graph
 
     ontology = load_graph(paths.ontology_file())
     sources = args.sources if args.sources is not None else paths.sources_dir()
@@ -70,9 +71,9 @@ def _asserted(args):
 
 
 def cmd_validate(args) -> int:
-    from . import paths
-    from .build import load_graph
-    from .validate import validate
+    from kg import paths
+    from kg.pipeline.build import load_graph
+    from kg.pipeline.validate import validate
 
     ds, ontology = _asserted(args)
     report = validate(ds, ontology, load_graph(paths.shapes_file()), paths.queries_dir())
@@ -90,8 +91,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_reason(args) -> int:
-    from .reason import reason
-    from .validate import data_graph
+    from kg.pipeline.reason import reason
+    from kg.pipeline.validate import data_graph
 
     ds, ontology = _asserted(args)
     result = reason(ontology, data_graph(ds))
@@ -107,10 +108,10 @@ def cmd_reason(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from .stats import stats, stats_text
+    from kg.read.stats import stats, stats_text
 
     if args.centrality:
-        from .analytics import cmd_centrality
+        from kg.read.analytics import cmd_centrality
 
         return cmd_centrality(args)
 
@@ -155,7 +156,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_stats)
 
     for name in VERB_MODULES:
-        importlib.import_module(f"kg.{name}").register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 

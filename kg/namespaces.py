@@ -71,9 +71,9 @@ ONTOLOGY_GRAPH = GRAPH["ontology"]
 INFERRED_GRAPH = GRAPH["inferred"]
 METADATA_GRAPH = GRAPH["metadata"]
 LINKS_GRAPH = GRAPH["links"]
-"""External identifiers from the verified and accepted rows of data/links/*.tsv (kg.link)."""
+"""External identifiers from the verified and accepted rows of data/links/*.tsv (kg.publish.link)."""
 
-# The dataset description (VoID / DCAT, kg.void).
+# The dataset description (VoID / DCAT, kg.pipeline.void).
 DATASET = Namespace(BASE + "dataset/")
 DATASET_IRI = BASE + "dataset"
 

@@ -30,7 +30,7 @@ def mini(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def real_build(tmp_path_factory) -> Path:
     """The real graph built once into a temporary folder (with quotes when the source is here)."""
-    from kg.build import build
+    from kg.pipeline.build import build
 
     out = tmp_path_factory.mktemp("build")
     build(ROOT / "data", real_sources(), out)
@@ -39,6 +39,6 @@ def real_build(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def real_store(real_build):
-    from kg.store import open_store
+    from kg.read.store import open_store
 
     return open_store(real_build)

@@ -12,7 +12,7 @@ import pytest
 
 from kg import paths
 from kg.namespaces import ONTOLOGY_GRAPH
-from kg.validate import check_files
+from kg.pipeline.validate import check_files
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "checks"

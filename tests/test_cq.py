@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.query import header_of, is_ordered, named_queries, parse_results, result_rows, run
+from kg.read.query import header_of, is_ordered, named_queries, parse_results, result_rows, run
 
 ROOT = Path(__file__).resolve().parent.parent
 CQ_DIR = ROOT / "queries" / "cq"

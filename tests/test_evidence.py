@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.evidence import compact, sha256_of
-from kg.records import Curated, Record, load_curated
+from kg.pipeline.evidence import compact, sha256_of
+from kg.pipeline.records import Curated, Record, load_curated
 
 from .conftest import ROOT, real_sources
 

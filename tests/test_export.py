@@ -15,8 +15,8 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
 from kg.cli import main
-from kg.export import to_networkx
-from kg.store import read_quads
+from kg.publish.export import to_networkx
+from kg.read.store import read_quads
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Fictional identifiers for the made-up mini entities (never real links).

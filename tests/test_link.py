@@ -10,7 +10,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
-from kg import link
+from kg.publish import link
 from kg.cli import main
 from kg.errors import InputError, KGError
 from kg.namespaces import GEO, ID, LINKS_GRAPH, VOID, YF

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from kg.evidence import compact
-from kg.query import run_query
+from kg.pipeline.evidence import compact
+from kg.read.query import run_query
 
 from .conftest import ROOT, real_sources
 

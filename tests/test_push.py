@@ -18,8 +18,8 @@ import pytest
 from SPARQLWrapper import DIGEST, GET, JSON, SPARQLWrapper
 
 from kg.cli import main
-from kg.push import PushError, Target, batches, push
-from kg.store import read_quads
+from kg.publish.push import PushError, Target, batches, push
+from kg.read.store import read_quads
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

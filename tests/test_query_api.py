@@ -11,7 +11,7 @@ from rdflib import Literal, URIRef
 import kg
 from kg.errors import InputError
 from kg.namespaces import PREFIXES
-from kg.query import (QueryResult, Row, header_of, inline_bindings, is_ordered, networkx_step,
+from kg.read.query import (QueryResult, Row, header_of, inline_bindings, is_ordered, networkx_step,
                       parse_networkx, to_json, to_tsv, parse_results, result_rows)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +51,7 @@ def test_to_networkx_and_load(real_build):
 
 
 def test_kg_query_is_the_function_even_after_the_module_is_imported(real_build):
-    import kg.query as module  # noqa: F401 - binds the package attribute to the module
+    import kg.read.query as module  # noqa: F401 - binds the package attribute to the module
     assert callable(kg.query) and len(kg.query("cq02-six-zones", build_dir=real_build)) == 6
 
 

@@ -13,14 +13,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.evidence import readable
+from kg.pipeline.evidence import readable
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 from rdflib.query import Result
 
-from kg import conneg
-from kg import sparql as sp
-from kg.serve import Settings, create_app
+from kg.server import conneg
+from kg.server import sparql as sp
+from kg.server.serve import Settings, create_app
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -398,7 +398,7 @@ def test_entity_page_shows_quotes(client, real_store):
     if not quotes:
         pytest.skip("the build has no quotes (source document not on this machine)")
     page = client.get("/id/jinsangzi").text
-    # shown as readers want them: the column breaks and spacing-out removed (kg.evidence.readable)
+    # shown as readers want them: the column breaks and spacing-out removed (kg.pipeline.evidence.readable)
     assert all(readable(quote) in page for quote in quotes)
 
 
@@ -509,7 +509,7 @@ def test_api_search(client):
 def test_api_node(client, real_store):
     from dataclasses import asdict
 
-    from kg.describe import Describer
+    from kg.read.describe import Describer
 
     r = client.get("/api/node", params={"iri": JINSANGZI})
     assert r.status_code == 200
@@ -552,7 +552,7 @@ def test_api_graph(client):
 
 
 def test_default_bindings_become_values():
-    from kg.serve import with_bindings
+    from kg.server.serve import with_bindings
 
     text = "PREFIX yfid: <https://w3id.org/yufeng-kg/id/>\nSELECT ?p WHERE { ?entity ?p ?o } ORDER BY ?o"
     bound = with_bindings(text, {"entity": "yfid:jinsangzi"})
@@ -567,7 +567,7 @@ def test_home_page(client):
     r = client.get("/")
     assert r.status_code == 200
     try:
-        from kg import viz  # noqa: F401
+        from kg.views import viz  # noqa: F401
     except ImportError:  # without the explorer: a page of links
         assert 'href="/query"' in r.text and 'href="/ontology"' in r.text
         return
@@ -582,7 +582,7 @@ def test_home_page(client):
 
 @pytest.fixture(scope="module")
 def hostile_client(tmp_path_factory):
-    from kg.build import build
+    from kg.pipeline.build import build
 
     root = tmp_path_factory.mktemp("hostile")
     mini = Path(__file__).parent / "fixtures" / "mini"
@@ -642,7 +642,7 @@ def test_cli_serve_builds_first_and_binds_loopback(real_build, tmp_path, monkeyp
     """With no build, `kg serve` builds first; by default it binds 127.0.0.1 only."""
     import uvicorn
 
-    import kg.build
+    import kg.pipeline.build
     from kg.cli import main
 
     calls = {}
@@ -655,7 +655,7 @@ def test_cli_serve_builds_first_and_binds_loopback(real_build, tmp_path, monkeyp
         calls["run"] = kwargs
         calls["app"] = app
 
-    monkeypatch.setattr(kg.build, "build", fake_build)
+    monkeypatch.setattr(kg.pipeline.build, "build", fake_build)
     monkeypatch.setattr(uvicorn, "run", fake_run)
     target = tmp_path / "fresh"
     assert main(["serve", "--build", str(target), "--port", "8123"]) == 0

@@ -306,8 +306,8 @@ def test_explorer_in_chromium(browser, server):
     """The explorer at /: the graph from /api/graph, search, a click's details and neighbours."""
     context, page, watch = open_page(browser, server, "/")
     try:
-        from kg import viz  # noqa: F401
-    except ImportError:  # without kg.viz the page at / is a page of links
+        from kg.views import viz  # noqa: F401
+    except ImportError:  # without kg.views.viz the page at / is a page of links
         assert page.locator("a[href='/query']").count() == 1
         assert not watch.foreign and not watch.errors, (watch.foreign, watch.errors)
         context.close()

@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from kg.analytics import analyse, top
+from kg.read.analytics import analyse, top
 from kg.cli import main
 from kg.errors import InputError
-from kg.network import to_networkx
-from kg.viz import Explorer, payload, render_html, write_html
+from kg.read.network import to_networkx
+from kg.views.viz import Explorer, payload, render_html, write_html
 
 from .vizfixture import EVIL, EVIL_IRI, HUB, MEMBERS, QUOTE, fixture_store
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kg.evidence import compact
+from kg.pipeline.evidence import compact
 
-from kg.store import open_store
-from kg.viz import payload, render_html, write_html
+from kg.read.store import open_store
+from kg.views.viz import payload, render_html, write_html
 
 from .conftest import ROOT, real_sources
 from .vizfixture import EVIL, EVIL_IRI, HUB, MEMBERS, fixture_store
@@ -179,11 +179,11 @@ def test_hostile_label_and_expand_with_more(browser, tmp_path):
 
 
 def test_server_mode_uses_the_api(browser, real_store):
-    """The same page in server mode, its /api answered by kg.viz.Explorer through the contract."""
+    """The same page in server mode, its /api answered by kg.views.viz.Explorer through the contract."""
     import json
     from urllib.parse import parse_qs, urlparse
 
-    from kg.viz import Explorer
+    from kg.views.viz import Explorer
 
     ex = Explorer(real_store)
     html = render_html(mode="server", api_base="/api", hidden_groups=ex.vocabulary_groups())

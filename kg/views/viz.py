@@ -28,13 +28,13 @@ import networkx as nx
 import pyoxigraph as ox
 from pypinyin import Style, lazy_pinyin
 
-from .analytics import SEED, Analytics, analyse
-from .describe import Describer, Index, plain
-from .errors import InputError
-from .namespaces import ID, curie, curie_to_iri, sparql_prefixes
-from .network import to_networkx
+from kg.read.analytics import SEED, Analytics, analyse
+from kg.read.describe import Describer, Index, plain
+from kg.errors import InputError
+from kg.namespaces import ID, curie, curie_to_iri, sparql_prefixes
+from kg.read.network import to_networkx
 
-WEB = Path(__file__).resolve().parent / "web"
+WEB = Path(__file__).resolve().parent.parent / "web"
 VENDOR_JS = WEB / "static" / "vendor" / "vis-network" / "vis-network.min.js"
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -62,7 +62,7 @@ _SKIP_TYPES = {"owl:NamedIndividual", "skos:Concept", "owl:Thing"}
 class Explorer:
     """The explorer's data over one store: the resource graph, its analytics and its styles.
 
-    Builds the networkx graph (:func:`kg.network.to_networkx`) once and answers the contract's
+    Builds the networkx graph (:func:`kg.read.network.to_networkx`) once and answers the contract's
     requests from it: :meth:`view` (/api/graph), :meth:`search`, :meth:`detail` (/api/node),
     :meth:`expand` and the embedded :meth:`payload`.
     """
@@ -226,7 +226,7 @@ class Explorer:
         """The nodes within depth links of the entity named (either direction).
 
         Raises:
-            kg.describe.Unknown / Ambiguous (InputError): the name does not pick one entity.
+            kg.read.describe.Unknown / Ambiguous (InputError): the name does not pick one entity.
         """
         if depth < 0:
             raise InputError(f"--depth must be 0 or more, not {depth}")
@@ -252,7 +252,7 @@ class Explorer:
         Raises:
             InputError: unknown query name, bad SPARQL, or an ASK query.
         """
-        from .query import resolve_query, run_query
+        from kg.read.query import resolve_query, run_query
 
         text, name = resolve_query(ref)
         if re.search(r"\bSERVICE\b", re.sub(r"#[^\n]*", "", text), re.IGNORECASE):
@@ -296,7 +296,7 @@ class Explorer:
         return {"hits": [dataclasses.asdict(h) for h in self.index.search(q, limit=limit)]}
 
     def detail(self, iri: str) -> dict:
-        """/api/node: the contract's detail (kg.describe), vocabulary concepts labelled."""
+        """/api/node: the contract's detail (kg.read.describe), vocabulary concepts labelled."""
         d = dataclasses.asdict(self.describer.describe(iri))
         if iri in self.graph:
             d["label_zh"], d["label_en"] = self.graph.nodes[iri]["label_zh"], self.graph.nodes[iri]["label_en"]
@@ -502,8 +502,8 @@ def write_html(html: str, out: Path) -> Path:
 def cmd_viz(args) -> int:
     import sys
 
-    from . import paths
-    from .store import open_store
+    from kg import paths
+    from kg.read.store import open_store
 
     build_dir = Path(args.build or paths.build_dir())
     out = Path(args.out) if args.out else build_dir / "graph.html"

@@ -4,14 +4,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import paths
-from .describe import Index
-from .namespaces import curie
+from kg import paths
+from kg.read.describe import Index
+from kg.namespaces import curie
 
 
 def cmd_search(args) -> int:
     """Print the entities matching args.text, best first; exit 1 when none matches."""
-    from .store import open_store
+    from kg.read.store import open_store
 
     hits = Index(open_store(args.build or paths.build_dir())).search(args.text, limit=args.limit)
     if not hits:

@@ -9,9 +9,9 @@ import sys
 from itertools import groupby
 from pathlib import Path
 
-from . import paths
-from .describe import Description, Describer, Evidence, Fact
-from .namespaces import curie
+from kg import paths
+from kg.read.describe import Description, Describer, Evidence, Fact
+from kg.namespaces import curie
 
 
 def evidence_text(ev: Evidence) -> str:
@@ -37,7 +37,7 @@ def render(d: Description, lang: str = "zh") -> str:
     """The description as text: header, then outgoing and incoming facts grouped by predicate.
 
     Args:
-        d: the entity's description (kg.describe.Describer.describe).
+        d: the entity's description (kg.read.describe.Describer.describe).
         lang: "zh" or "en", the language of labels shown first.
     """
     first, second = (d.label_zh, d.label_en) if lang == "zh" else (d.label_en, d.label_zh)
@@ -64,7 +64,7 @@ def render(d: Description, lang: str = "zh") -> str:
 
 def cmd_explain(args) -> int:
     """Print the description of one entity. Raises Ambiguous/Unknown (exit 2) for a bad name."""
-    from .store import open_store
+    from kg.read.store import open_store
 
     store = open_store(args.build or paths.build_dir())
     describer = Describer(store)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import paths
-from .namespaces import curie, sparql_prefixes
-from .store import open_store
+from kg import paths
+from kg.namespaces import curie, sparql_prefixes
+from kg.read.store import open_store
 
 _CLASSES = """SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
   GRAPH ?g { ?s a ?class } FILTER(?g != yfg:ontology && ?g != yfg:inferred)

@@ -26,8 +26,8 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 
-from . import store as kgstore
-from .errors import InputError, KGError
+from kg.read import store as kgstore
+from kg.errors import InputError, KGError
 
 FALLBACK_STATUS = {404, 405, 406, 415, 501}
 DEFAULT_BATCH = 1000
@@ -248,7 +248,7 @@ def results_text(results: list[GraphResult]) -> str:
 def cmd_push(args) -> int:
     import sys
 
-    from . import paths
+    from kg import paths
 
     if args.batch_size < 1:
         raise InputError("--batch-size must be at least 1")

@@ -14,8 +14,8 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, SKOS, XSD
 
-from . import store as kgstore
-from .namespaces import BASE, DATASET, DATASET_IRI, DCAT, GEONAMES, GRAPH, ID, PREFIXES, SD, VOID, WD, YF, curie
+from kg.read import store as kgstore
+from kg.namespaces import BASE, DATASET, DATASET_IRI, DCAT, GEONAMES, GRAPH, ID, PREFIXES, SD, VOID, WD, YF, curie
 
 PUBLIC_BASE = "http://127.0.0.1:8000"
 """Where `kg serve` answers by default: /sparql, and the dumps under /dumps/."""

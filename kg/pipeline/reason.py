@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
-from .errors import JavaMissing, KGError, NonConformance
-from .namespaces import GEO, OA, YF
+from kg.errors import JavaMissing, KGError, NonConformance
+from kg.namespaces import GEO, OA, YF
 
 # Datatypes HermiT does not accept (outside the OWL 2 datatype map), GeoSPARQL's WKT among them.
 _UNSUPPORTED = {XSD.date, XSD.gYear, XSD.gYearMonth, XSD.gMonth, XSD.gDay, XSD.time, XSD.duration,

@@ -14,9 +14,9 @@ from typing import Any, Iterator
 import pyoxigraph as ox
 from rdflib import Graph
 
-from . import paths
-from .errors import InputError, Position
-from .store import to_oxigraph_term, to_rdflib_term
+from kg import paths
+from kg.errors import InputError, Position
+from kg.read.store import to_oxigraph_term, to_rdflib_term
 
 _HEADER = re.compile(r"^#\s*(zh|en|id|kind|question|bind|networkx)\s*:\s*(.+)$", re.IGNORECASE)
 _BIND = re.compile(r"^\??(\w+)\s*=\s*(\S+)$")
@@ -331,7 +331,7 @@ def _as_term(v):
     from rdflib import Literal, URIRef
     from rdflib.term import Node
 
-    from .namespaces import curie_to_iri
+    from kg.namespaces import curie_to_iri
 
     if isinstance(v, Node):
         return v
@@ -354,7 +354,7 @@ def run(store: ox.Store, ref: str, bindings: dict[str, Any] | None = None, *,
     a ``# networkx: ...`` line hands the SPARQL result to :func:`networkx_step`.
 
     Args:
-        store: the Oxigraph store (see :func:`kg.store.open_store`).
+        store: the Oxigraph store (see :func:`kg.read.store.open_store`).
         ref: a query name (``cq01-campaigns``), a path to a .rq file, or SPARQL text.
         bindings: variable name -> value (rdflib term, IRI, ``prefix:local`` curie, str or number).
     Returns:
@@ -598,7 +598,7 @@ def to_table(result: QueryResult, label=None, lang: str = "zh", max_width: int =
     """
     from rdflib import URIRef
 
-    from .namespaces import curie
+    from kg.namespaces import curie
 
     if result.kind == "ASK":
         return "yes" if result.boolean else "no"
@@ -641,7 +641,7 @@ def format_result(result: QueryResult, fmt: str, label=None, lang: str = "zh") -
     if result.kind == "CONSTRUCT":
         if fmt not in GRAPH_FORMATS:
             raise InputError(f"--format {fmt} is for SELECT/ASK; a graph result takes ttl, nt or jsonld")
-        from .namespaces import bind_all
+        from kg.namespaces import bind_all
 
         bind_all(result.graph)
         return result.graph.serialize(format=GRAPH_FORMATS[fmt])
@@ -669,7 +669,7 @@ def _parse_bindings(pairs: list[str]) -> dict[str, str]:
 def cmd_query(args) -> int:
     import sys
 
-    from .store import open_store
+    from kg.read.store import open_store
 
     if args.list:
         for nq in named_queries():
@@ -685,7 +685,7 @@ def cmd_query(args) -> int:
     fmt = args.format or ("ttl" if result.kind == "CONSTRUCT" else "table")
     label = None
     if fmt == "table":
-        from .describe import Describer
+        from kg.read.describe import Describer
 
         label = Describer(store).term_label
     sys.stdout.write(format_result(result, fmt, label, args.lang))
@@ -704,17 +704,3 @@ def register(sub) -> None:
                    help="bind a variable (IRI, prefix:local or text); repeatable")
     p.add_argument("--build", type=Path, help="build folder (default: build/ or $KG_BUILD)")
     p.set_defaults(func=cmd_query)
-
-
-# `kg.query` names both this module and the API function kg.query(): once the module is imported,
-# Python binds the package attribute to the module, so the module itself forwards calls.
-class _CallableModule(type(re)):
-    def __call__(self, *args, **kwargs):
-        from . import _query
-
-        return _query(*args, **kwargs)
-
-
-import sys as _sys  # noqa: E402
-
-_sys.modules[__name__].__class__ = _CallableModule

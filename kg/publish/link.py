@@ -31,8 +31,8 @@ from typing import Callable, Iterable
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
-from .errors import InputError, KGError, Position
-from .namespaces import GEO, GEONAMES, ID, LINKS_GRAPH, REGISTRY_GRAPH, SCHEMA, WD, YF, curie, sparql_prefixes
+from kg.errors import InputError, KGError, Position
+from kg.namespaces import GEO, GEONAMES, ID, LINKS_GRAPH, REGISTRY_GRAPH, SCHEMA, WD, YF, curie, sparql_prefixes
 
 COLUMNS = ("entity", "scheme", "identifier", "confidence", "evidence")
 IN_GRAPH = ("verified", "accepted")
@@ -497,8 +497,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 # -- CLI -------------------------------------------------------------------------------------
 
 def cmd_link(args) -> int:
-    from . import paths
-    from .store import open_store
+    from kg import paths
+    from kg.read.store import open_store
 
     data_dir = Path(args.data or paths.data_dir())
     rows = load_rows(data_dir) if (data_dir / LINKS_DIR).is_dir() else []

@@ -1,6 +1,6 @@
 """`kg path A B`: the shortest connections between two entities (networkx).
 
-Paths run over the undirected view of :func:`kg.network.to_networkx`; each hop is printed in
+Paths run over the undirected view of :func:`kg.read.network.to_networkx`; each hop is printed in
 its real direction with its predicate label. Links to shared concept hubs (modality, unit,
 measure type, level, status) and to external datasets are left out: every fact would otherwise
 be two hops from every other through "result" or "national".
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import networkx as nx
 
-from . import paths
-from .describe import Index
-from .namespaces import YF, curie
+from kg import paths
+from kg.read.describe import Index
+from kg.namespaces import YF, curie
 
 HUB_PREDICATES = {str(YF[p]) for p in ("modality", "unit", "measureType", "level", "status")}
 
@@ -69,8 +69,8 @@ def cmd_path(args) -> int:
     Raises:
         Ambiguous, Unknown: a name that fits several entities or none (exit 2).
     """
-    from .network import to_networkx
-    from .store import open_store
+    from kg.read.network import to_networkx
+    from kg.read.store import open_store
 
     store = open_store(args.build or paths.build_dir())
     index = Index(store)

@@ -5,7 +5,7 @@
   DESCRIBE as Turtle, N-Triples, JSON-LD, RDF/XML; a service description when asked with no query.
 - ``/query``: YASGUI (vendored) with the named queries as examples.
 - ``/id/{slug}``, ``/source/{id}``, ``/ontology``: Linked Data, HTML / Turtle / JSON-LD by Accept
-  header or by ``.ttl`` / ``.jsonld`` suffix (200 with ``Vary: Accept``; see :mod:`kg.linked_data`).
+  header or by ``.ttl`` / ``.jsonld`` suffix (200 with ``Vary: Accept``; see :mod:`kg.server.linked_data`).
 - ``/``: the graph explorer, its data from ``/api/*`` (spec/explorer-api.md).
 - ``/.well-known/void``: the VoID description of the dataset, when the build has one.
 
@@ -42,14 +42,14 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import conneg, linked_data
-from . import sparql as sp
-from . import viz
-from .explorer_api import BadParameter, ExplorerAPI, NotFound
-from .namespaces import ID, SOURCE, curie
-from .store import open_store
+from kg.server import conneg, linked_data
+from kg.server import sparql as sp
+from kg.views import viz
+from kg.server.explorer_api import BadParameter, ExplorerAPI, NotFound
+from kg.namespaces import ID, SOURCE, curie
+from kg.read.store import open_store
 
-WEB = Path(__file__).resolve().parent / "web"
+WEB = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES = WEB / "templates"
 STATIC = WEB / "static"
 EXAMPLES = WEB / "examples"
@@ -97,7 +97,7 @@ def examples() -> list[Example]:
     questions yet, the built-in examples (kg/web/examples) come first. A query's default
     bindings (``# bind:`` lines, which `kg query` applies) become a trailing VALUES clause, so
     the example answers what its question asks."""
-    from .query import named_queries
+    from kg.read.query import named_queries
 
     found = named_queries()
     if not any(q.group == "cq" for q in found):
@@ -109,7 +109,7 @@ def query_bindings(nq) -> dict[str, str]:
     """A named query's default bindings that belong to its SPARQL (not to its networkx step)."""
     bindings = dict(getattr(nq, "bindings", {}) or {})
     if getattr(nq, "networkx", None):
-        from .query import parse_networkx
+        from kg.read.query import parse_networkx
 
         for name in parse_networkx(nq.networkx, nq.name).uses:
             bindings.pop(name, None)
@@ -121,7 +121,7 @@ def with_bindings(text: str, bindings: dict[str, str]) -> str:
     when that still parses, else as the trailing VALUES clause SPARQL 1.1 allows."""
     from rdflib import Literal, URIRef
 
-    from .namespaces import curie_to_iri
+    from kg.namespaces import curie_to_iri
 
     if not bindings:
         return text
@@ -538,7 +538,7 @@ def _inline_hashes(page: str) -> tuple[list[str], list[str]]:
 
 
 def explorer_page(request: Request) -> Response:
-    """/: the explorer (kg.viz in server mode) or, without kg.viz, a page of links."""
+    """/: the explorer (kg.views.viz in server mode) or, without kg.views.viz, a page of links."""
     site: Site = request.app.state.site
     if not hasattr(site, "_home"):
         site._home = _explorer_html(site)
@@ -655,8 +655,8 @@ def create_app(build_dir: Path, settings: Settings | None = None) -> Starlette:
 def cmd_serve(args) -> int:
     import uvicorn
 
-    from . import paths
-    from .build import build
+    from kg import paths
+    from kg.pipeline.build import build
 
     build_dir = Path(args.build or paths.build_dir())
     if not (build_dir / "kg.nq").is_file():
@@ -681,7 +681,7 @@ def cmd_serve(args) -> int:
         # so Python's per-request work runs on several cores.
         os.environ[_CONFIG_ENV] = json.dumps({"build_dir": str(build_dir), **asdict(settings)})
         del app
-        uvicorn.run("kg.serve:app_from_env", factory=True, workers=args.workers, host=args.host, port=args.port,
+        uvicorn.run("kg.server.serve:app_from_env", factory=True, workers=args.workers, host=args.host, port=args.port,
                     log_level="warning", access_log=False, timeout_keep_alive=30)
     else:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,

@@ -13,9 +13,9 @@ import pyshacl
 from rdflib import Dataset, Graph
 from rdflib.namespace import RDF
 
-from .errors import InputError, Position
-from .namespaces import ONTOLOGY_GRAPH, SH
-from . import store as kgstore
+from kg.errors import InputError, Position
+from kg.namespaces import ONTOLOGY_GRAPH, SH
+from kg.read import store as kgstore
 
 
 @dataclass

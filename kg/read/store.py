@@ -13,7 +13,7 @@ from oxrdflib._converter import from_ox, to_ox
 from rdflib import Dataset, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from .namespaces import PREFIXES
+from kg.namespaces import PREFIXES
 
 FORMATS = {
     "trig": ox.RdfFormat.TRIG,

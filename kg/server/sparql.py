@@ -30,7 +30,7 @@ from xml.sax.saxutils import quoteattr
 
 import pyoxigraph as ox
 
-from .namespaces import PREFIXES
+from kg.namespaces import PREFIXES
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"

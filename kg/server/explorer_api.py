@@ -1,6 +1,6 @@
 """The explorer's JSON API (/api/graph, /api/search, /api/node, /api/expand).
 
-The answers come from :class:`kg.viz.Explorer`, the offline viewer's own builders, so the page at
+The answers come from :class:`kg.views.viz.Explorer`, the offline viewer's own builders, so the page at
 / and the API agree on groups, colours, sizes and labels; this module checks the parameters and
 turns what it cannot answer into :class:`BadParameter` (400) or :class:`NotFound` (404).
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from .namespaces import curie_to_iri
-from .viz import Explorer
+from kg.namespaces import curie_to_iri
+from kg.views.viz import Explorer
 
 
 class BadParameter(ValueError):
@@ -21,7 +21,7 @@ class NotFound(LookupError):
 
 
 class ExplorerAPI:
-    """The API over one store: parameter checks around a :class:`kg.viz.Explorer`."""
+    """The API over one store: parameter checks around a :class:`kg.views.viz.Explorer`."""
 
     def __init__(self, store: ox.Store, explorer: Explorer | None = None):
         self.store = store

@@ -19,10 +19,10 @@ from decimal import Decimal, InvalidOperation
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
-from .errors import InputError, Position
-from .evidence import SourceTexts
-from .namespaces import ID, OA, REGISTRY_GRAPH, SCHEMA, SOURCE, YF, bind_all, curie_to_iri, document_graph
-from .records import Curated, Document, Record, Span, Value
+from kg.errors import InputError, Position
+from kg.pipeline.evidence import SourceTexts
+from kg.namespaces import ID, OA, REGISTRY_GRAPH, SCHEMA, SOURCE, YF, bind_all, curie_to_iri, document_graph
+from kg.pipeline.records import Curated, Document, Record, Span, Value
 
 PINYIN_LANG = "zh-Latn-pinyin"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

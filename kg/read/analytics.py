@@ -89,9 +89,9 @@ def centrality_report(build_dir: Path | None = None, *, n: int = 10, seed: int =
     Returns: {"nodes", "edges", "betweenness_exact", "seed", "top": {measure: [{iri, label_zh,
     label_en, score}]}, "communities": [{"id", "size", "members": [label_zh, …]}]}.
     """
-    from . import paths
-    from .store import open_store
-    from .viz import Explorer
+    from kg import paths
+    from kg.read.store import open_store
+    from kg.views.viz import Explorer
 
     ex = Explorer(open_store(Path(build_dir or paths.build_dir())), seed=seed)
     g, a = ex.graph, ex.analytics

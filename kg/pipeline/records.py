@@ -1,7 +1,7 @@
 """Load the curated data (data/entities.yaml, data/facts/*.yaml) into typed records.
 
 Pure parsing and shape checks: it knows the file format (see data/README.md) but not the
-ontology; term and reference checks happen in :mod:`kg.rdfize`, which knows both.
+ontology; term and reference checks happen in :mod:`kg.pipeline.rdfize`, which knows both.
 
 Raises :class:`kg.errors.InputError` naming file, line and field for anything malformed.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError, Position
+from kg.errors import InputError, Position
 
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 SPAN = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")

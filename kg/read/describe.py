@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from pypinyin import Style, lazy_pinyin
 
-from .errors import InputError
-from .evidence import readable
-from .namespaces import ID, PREFIXES, YF, curie, sparql_prefixes
+from kg.errors import InputError
+from kg.pipeline.evidence import readable
+from kg.namespaces import ID, PREFIXES, YF, curie, sparql_prefixes
 
 _PRE = sparql_prefixes()
 _SKIP_PREFIXES = (str(ID) + "statement/",)

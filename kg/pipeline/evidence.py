@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
-from .records import Curated, FactFile, Span
+from kg.errors import InputError
+from kg.pipeline.records import Curated, FactFile, Span
 
 _WS = re.compile(r"\s+")
 

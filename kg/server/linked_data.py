@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .namespaces import BASE, ID, ONTOLOGY_IRI, YF, sparql_prefixes
+from kg.namespaces import BASE, ID, ONTOLOGY_IRI, YF, sparql_prefixes
 
 _PRE = sparql_prefixes()
 _STATEMENT = str(ID) + "statement/"

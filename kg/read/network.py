@@ -10,7 +10,7 @@ from collections import defaultdict
 import networkx as nx
 import pyoxigraph as ox
 
-from .namespaces import ID, RDF, curie, sparql_prefixes
+from kg.namespaces import ID, RDF, curie, sparql_prefixes
 
 _PRE = sparql_prefixes()
 _TRIPLES = _PRE + """SELECT ?s ?p ?o ?g WHERE {

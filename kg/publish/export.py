@@ -1,6 +1,6 @@
 """Exports of the built graph: RDF formats, GraphML and GEXF, CSV tables, QuickStatements.
 
-- RDF (ttl, nt, trig, nq, jsonld, rdfxml): written by Oxigraph through :mod:`kg.store`; triple
+- RDF (ttl, nt, trig, nq, jsonld, rdfxml): written by Oxigraph through :mod:`kg.read.store`; triple
   formats hold the union of the graphs.
 - GraphML (http://graphml.graphdrawing.org/) and GEXF (https://gexf.net/) through networkx, for
   yEd and Gephi: resources are nodes with their zh and en labels, types and literal values as
@@ -24,10 +24,10 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph as ox
 
-from . import store as kgstore
-from .errors import InputError
-from .link import write_atomic
-from .namespaces import GEO, ID, INFERRED_GRAPH, LINKS_GRAPH, OA, ONTOLOGY_GRAPH, SCHEMA, WD, YF, curie
+from kg.read import store as kgstore
+from kg.errors import InputError
+from kg.publish.link import write_atomic
+from kg.namespaces import GEO, ID, INFERRED_GRAPH, LINKS_GRAPH, OA, ONTOLOGY_GRAPH, SCHEMA, WD, YF, curie
 
 RDF_FORMATS = ("ttl", "nt", "trig", "nq", "jsonld", "rdfxml")
 FORMATS = RDF_FORMATS + ("graphml", "gexf", "csv", "quickstatements")
@@ -289,7 +289,7 @@ def quickstatements(quads: list[ox.Quad]) -> str:
 # -- CLI -------------------------------------------------------------------------------------
 
 def cmd_export(args) -> int:
-    from . import paths
+    from kg import paths
 
     build_dir = Path(args.build or paths.build_dir())
     out = Path(args.out) if args.out else build_dir / "export" / f"kg.{EXTENSIONS.get(args.format, args.format)}"

@@ -17,17 +17,17 @@ from rdflib import BNode, Dataset, Graph
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, RDFS
 
-from . import paths
-from . import store as kgstore
-from . import void
-from .errors import InputError, NonConformance, Position
-from .evidence import read_sources
-from .link import add_links
-from .namespaces import ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, YF, curie
-from .rdfize import rdfize
-from .reason import ReasonResult, reason
-from .records import load_curated
-from .validate import ValidationReport, data_graph, validate
+from kg import paths
+from kg.read import store as kgstore
+from kg.pipeline import void
+from kg.errors import InputError, NonConformance, Position
+from kg.pipeline.evidence import read_sources
+from kg.publish.link import add_links
+from kg.namespaces import ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, YF, curie
+from kg.pipeline.rdfize import rdfize
+from kg.pipeline.reason import ReasonResult, reason
+from kg.pipeline.records import load_curated
+from kg.pipeline.validate import ValidationReport, data_graph, validate
 
 OUTPUT_FORMATS = ("trig", "nq", "ttl", "nt", "jsonld")
 
@@ -219,17 +219,3 @@ def _publish(staging: Path, out_dir: Path) -> None:
     for f in sorted(staging.iterdir()):
         if f.is_file():
             os.replace(f, out_dir / f.name)
-
-
-# `kg.build` names both this module and the API function kg.build(): once the module is imported,
-# Python binds the package attribute to the module, so the module itself forwards calls.
-class _CallableModule(type(os)):
-    def __call__(self, *args, **kwargs):
-        from . import _build
-
-        return _build(*args, **kwargs)
-
-
-import sys as _sys  # noqa: E402
-
-_sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,1 @@
+"""Building the graph: curated data -> records -> evidence -> rdfize -> validate -> reason -> build/."""

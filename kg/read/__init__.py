@@ -1,0 +1,1 @@
+"""Reading a build: the store, SPARQL queries, entity descriptions, paths, search, statistics and networkx."""

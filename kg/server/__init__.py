@@ -1,0 +1,1 @@
+"""The web server: SPARQL 1.1 Protocol endpoint, Linked Data pages and the explorer API."""
