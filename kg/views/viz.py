@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import hashlib
 import json
 import math
 import os
@@ -434,19 +435,25 @@ class Explorer:
         backbone = [centre, *programmes, *leaves, *umbrellas, *goals]
         home = {b: b for b in backbone}
         vocabulary = {n for n in keep if self.family(self.group_of[n]) in ("vocabulary", "external")}
-        # nearest backbone node by breadth-first search from all of them at once (centre last,
-        # so it keeps only what nothing else reaches); vocabulary hubs are not walked through
+        # A node hangs under a backbone node it links to; failing that, under the backbone node
+        # of a measure or project it links to (an enterprise named in a campaign's measure).
+        # A measure is a campaign's only when linked to it directly. Backbone nodes are tried
+        # in order (campaigns first); the centre keeps what nothing else claims. Vocabulary
+        # hubs are not walked through.
         und = g.to_undirected(as_view=True)
-        frontier = [b for b in backbone if b != centre]
-        depth = 0
-        while frontier and depth < 4:
-            nxt = []
-            for b in frontier:
-                for m in sorted(und[b]):
-                    if m in keep and m not in home and m not in vocabulary:
-                        home[m] = home[b]
-                        nxt.append(m)
-            frontier, depth = nxt, depth + 1
+        first = [b for b in backbone if b != centre]
+        level1 = []
+        for b in first:
+            for m in sorted(und[b]):
+                if m in keep and m not in home and m not in vocabulary:
+                    home[m] = b
+                    level1.append(m)
+        for m in level1:
+            if self.kind(m) not in ("measures", "projects"):
+                continue
+            for x in sorted(und[m]):
+                if x in keep and x not in home and x not in vocabulary and self.kind(x) != "measures":
+                    home[x] = home[m]
         members: dict[tuple[str, str], list[str]] = defaultdict(list)
         for n in sorted(keep):
             if n in backbone:
@@ -486,11 +493,42 @@ class Explorer:
         return {"hits": [dataclasses.asdict(h) for h in self.index.search(q, limit=limit)]}
 
     def detail(self, iri: str) -> dict:
-        """/api/node: the contract's detail (kg.read.describe), vocabulary concepts labelled."""
+        """/api/node: the contract's detail (kg.read.describe), vocabulary concepts labelled,
+        plus ``chart_svg`` (an SVG chart of the entity's observations) when kg.views.chart is
+        there and the entity has observations."""
         d = dataclasses.asdict(self.describer.describe(iri))
         if iri in self.graph:
             d["label_zh"], d["label_en"] = self.graph.nodes[iri]["label_zh"], self.graph.nodes[iri]["label_en"]
+        chart = self._chart(iri)
+        if chart:
+            d["chart_svg"] = chart
         return d
+
+    @cached_property
+    def _chart_fn(self):
+        try:
+            from kg.views.chart import observation_chart_svg
+        except ImportError:  # the charts module is optional (another issue adds it)
+            return None
+        return observation_chart_svg
+
+    def _chart(self, iri: str) -> str | None:
+        if self._chart_fn is None or iri not in self.graph or iri in self.vocabulary:
+            return None
+        try:
+            svg = self._chart_fn(self.store, iri)
+        except InputError:
+            return None
+        return svg or None
+
+    def whole(self) -> dict:
+        """/api/graph without a focus: the whole graph with the overview, sources and the
+        page's meta (years, hidden groups), as the embedded payload carries them."""
+        v = self.view()
+        shown = {n["id"] for n in v["nodes"]}
+        years = sorted({t["y"] for n in shown if (t := self.time_facets.get(n)) and t["y"]})
+        return {**v, "overview": self.overview(shown), "sources": self.sources,
+                "meta": {"seed": self.seed, "years": years, "hidden_groups": self.vocabulary_groups()}}
 
     def expand(self, iri: str, predicate: str | None = None, offset: int = 0, limit: int = EXPAND_LIMIT) -> dict:
         """/api/expand: the neighbours of iri grouped by property, at most ``limit`` per group.
@@ -643,6 +681,37 @@ def _vendor_js(path: Path = VENDOR_JS) -> str:
     return re.sub(r"\n?//# sourceMappingURL=\S+\s*$", "\n", js)
 
 
+def unpack(packed: dict) -> dict:
+    """The inverse of pack() (for tests and tools reading a written page): nodes and edges as
+    dicts again, with absent fields filled in as the page does (types = [group], no aliases)."""
+    fields = packed["nodes"]["f"]
+
+    def nodes(block):
+        out = []
+        for row in block["r"]:
+            n = dict(zip(fields, row))
+            n["aliases"] = n.get("aliases") or []
+            n["types"] = [n.get("group")] if n.get("types") is None else n["types"]
+            n["external"] = bool(n.get("external"))
+            out.append(n)
+        return out
+
+    table = packed.get("predicates", [])
+    main = nodes(packed["nodes"])
+    ctx = nodes(packed["context"]["nodes"]) if packed.get("context") else []
+    every = [*main, *ctx]
+
+    def edges(rows):
+        return [{"from": every[f]["id"] if isinstance(f, int) else f, "to": every[t]["id"] if isinstance(t, int) else t,
+                 "predicate": table[p][0], "label_zh": table[p][1], "label_en": table[p][2], "inferred": bool(i)}
+                for f, t, p, i in rows]
+
+    out = {k: v for k, v in packed.items() if k not in ("nodes", "edges", "context", "predicates")}
+    out["nodes"], out["edges"] = main, edges(packed["edges"])
+    out["context"] = {"nodes": ctx, "edges": edges(packed.get("context", {}).get("edges", []))}
+    return out
+
+
 # Fields of a node as the page gets them: one row per node, in this order (see pack()).
 PACKED_FIELDS = ("id", "label_zh", "label_en", "pinyin", "aliases", "types", "group", "size", "community",
                  "external", "keys", "x", "y", "time")
@@ -750,6 +819,31 @@ def write_html(html: str, out: Path) -> Path:
 
 
 # -- the CLI -------------------------------------------------------------------------------
+def view_name(classes: list[str] | None = None, focus: str | None = None, depth: int = 1,
+              query: str | None = None) -> str | None:
+    """The file name (without .html) of a partial view under build/views/, or None for the
+    whole graph: ASCII, stable, made from the options (class-..., focus-...-dN, query-...)."""
+    parts = []
+    if query:
+        q = Path(query).stem if query.endswith(".rq") else query
+        slug = _slug(q) if re.fullmatch(r"[\w.-]{1,60}", q, re.ASCII) else "sparql-" + hashlib.sha256(query.encode()).hexdigest()[:10]
+        parts.append("query-" + slug)
+    if classes:
+        parts.append("class-" + "+".join(_slug(c) for c in sorted(classes)))
+    if focus:
+        parts.append(f"focus-{_slug(focus)}-d{depth}")
+    return "_".join(parts) or None
+
+
+def _slug(text: str) -> str:
+    """ASCII slug: curies and IRIs keep their local name, Chinese becomes pinyin."""
+    text = text.rsplit("/", 1)[-1].rsplit("#", 1)[-1].replace(":", "-")
+    if _has_han(text):
+        text = "-".join(lazy_pinyin(text, style=Style.NORMAL))
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60] or hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
 def cmd_viz(args) -> int:
     import sys
 
@@ -757,21 +851,27 @@ def cmd_viz(args) -> int:
     from kg.read.store import open_store
 
     build_dir = Path(args.build or paths.build_dir())
-    out = Path(args.out) if args.out else build_dir / "graph.html"
+    name = view_name(args.cls, args.focus, args.depth, args.query)
+    # the whole graph is build/graph.html; any other view goes to build/views/, so a partial
+    # view never replaces the whole-graph page
+    out = Path(args.out) if args.out else (build_dir / "views" / f"{name}.html" if name else build_dir / "graph.html")
     store = open_store(build_dir)
     data = payload(store, classes=args.cls, focus=args.focus, depth=args.depth, query=args.query,
                    lang=args.lang, built_from=str(build_dir))
     if not data["nodes"]:
         print("kg: warning: the view has no nodes", file=sys.stderr)
     write_html(render_html(data), out)
+    renderer = "WebGL (sigma.js)" if len(data["nodes"]) > WEBGL_THRESHOLD else "vis-network"
+    print(f"{out}")
     print(f"wrote {out}: {len(data['nodes'])} nodes, {len(data['edges'])} edges, "
-          f"{len(data['legend'])} classes")
+          f"{len(data['legend'])} classes, drawn with {renderer}", file=sys.stderr)
     return 0
 
 
 def register(sub) -> None:
     p = sub.add_parser("viz", help="write the interactive graph explorer as one offline HTML file")
-    p.add_argument("--out", type=Path, help="HTML file to write (default: BUILD/graph.html)")
+    p.add_argument("--out", type=Path, help="HTML file to write (default: BUILD/graph.html for the whole graph, "
+                   "BUILD/views/NAME.html for a --class, --focus or --query view); the path is printed")
     p.add_argument("--build", type=Path, help="build folder (default: build/ or $KG_BUILD)")
     p.add_argument("--class", dest="cls", action="append", metavar="CLASS",
                    help="only this class (curie, name or label; repeatable)")
