@@ -607,7 +607,8 @@
       var nb = this.provider.neighbours(cur);
       for (var i = 0; i < nb.length; i++) {
         var m = nb[i].from === cur ? nb[i].to : nb[i].from;
-        if (!prev.has(m) && this.info.has(m)) { prev.set(m, cur); queue.push(m); }
+        /* through nodes the filters show only: no detour through a hidden vocabulary hub */
+        if (!prev.has(m) && this.info.has(m) && (m === b || this.passes(this.info.get(m)))) { prev.set(m, cur); queue.push(m); }
       }
     }
     if (!prev.has(b)) return [];
