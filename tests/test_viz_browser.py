@@ -153,6 +153,24 @@ def test_a_group_opens_and_closes(real_page):
     assert p.shown() == before
 
 
+def test_every_group_opens_without_overlapping_labels(real_page):
+    p = real_page
+    found = p.js("""(() => { const out = {}; kgExplorer.groups.forEach((g, id) => {
+        if (!kgExplorer.visibleIds().length) return;
+        kgExplorer.toggleGroup(id);
+        const b = kgExplorer.labelBoxes(), bad = [];
+        for (let i = 0; i < b.length; i++) for (let j = i + 1; j < b.length; j++)
+          if (b[i].left < b[j].right && b[j].left < b[i].right && b[i].top < b[j].bottom && b[j].top < b[i].bottom)
+            bad.push([b[i].text, b[j].text]);
+        out[id] = [b.length, bad];
+        kgExplorer.toggleGroup(id); }); return out; })()""")
+    hidden = set(p.data["meta"]["hidden_groups"])
+    assert len(found) >= 20
+    assert all(n > 15 for n, _ in found.values())
+    assert {g: bad for g, (_, bad) in found.items() if bad} == {}
+    assert hidden  # the vocabulary classes start hidden (their group shows only what is ticked)
+
+
 def test_two_clicks_to_evidence_with_source_titles(real_page):
     p = real_page
     p.click_node(FIRMS)                                   # click 1: the campaign's organisations

@@ -366,7 +366,12 @@
       fams.get(fam).push([group, l]);
     });
     var famInfo = (this.overviewData && this.overviewData.families) || (this.meta.families) || {};
-    fams.forEach(function (rows, fam) {
+    var order = Object.keys(famInfo);
+    Array.from(fams.keys()).sort(function (a, b) {
+      var i = order.indexOf(a), j = order.indexOf(b);
+      return (i < 0 ? 99 : i) - (j < 0 ? 99 : j);
+    }).forEach(function (fam) {
+      var rows = fams.get(fam);
       if (fam && famInfo[fam]) {
         var head = el("li", { cls: "family", "data-family": fam }, el("span", { cls: "fam-dot" }), el("span", { text: self.label(famInfo[fam]) }));
         head.firstChild.style.background = famInfo[fam].color;
@@ -504,7 +509,7 @@
      columns are far enough apart that labels (cut to 14 characters) never meet. */
   Explorer.prototype.overviewLayout = function (show, counts) {
     var self = this, ov = this.overviewData, pos = new Map(), s = this.state;
-    var CW = 380, GW = 250, GROUP_STEP = 46, MEMBER_STEP = 38;
+    var CW = 400, GW = 260, GROUP_STEP = 56, MEMBER_STEP = 42;
     var camps = ov.campaigns.filter(function (c) { return self.info.has(c); });
     var centre = ov.centre;
     pos.set(centre, { x: 0, y: 40 });
@@ -657,8 +662,13 @@
   };
   Explorer.prototype.unselect = function () { this.state.sel = null; this.applyState(false); };
   Explorer.prototype.toggleGroup = function (gid) {
-    if (this.state.open.has(gid)) this.state.open.delete(gid); else this.state.open.add(gid);
+    var opening = !this.state.open.has(gid);
+    if (opening) this.state.open.add(gid); else this.state.open.delete(gid);
     this.applyState(false);
+    if (opening && this.renderer.reveal) {
+      var self = this;
+      this.renderer.reveal([gid].concat(this.groups.get(gid).members.filter(function (m) { return self.shown.has(m); })));
+    }
   };
   Explorer.prototype.setHidden = function (group, hide) {
     if (hide) this.state.hide.add(group); else this.state.hide.delete(group);
@@ -891,7 +901,7 @@
       id: n.id, label: short(app.label(n), app.lang === "en" ? 24 : 14), title: app.label(n), shape: st.shape,
       size: centre ? 30 : back ? 20 : app.groups.size ? 9 : Math.max(6, (n.size || 10) * 0.6),
       color: { background: c, border: darker(c), highlight: { background: c, border: "#111111" }, hover: { background: c, border: "#111111" } },
-      font: { size: centre ? 24 : back ? 18 : 15, color: "#1d2330", strokeWidth: 4, strokeColor: "#ffffff", face: FONT, bold: back ? { color: "#1d2330" } : undefined },
+      font: { size: centre ? 24 : back ? 18 : 17, color: "#1d2330", strokeWidth: 4, strokeColor: "#ffffff", face: FONT, bold: back ? { color: "#1d2330" } : undefined },
       borderWidth: back ? 2.5 : 1.5, hidden: true, x: n.x, y: n.y
     };
   };
@@ -1008,6 +1018,17 @@
     else this.network.unselectAll();
   };
   VisRenderer.prototype.fit = function () { this.network.fit({ animation: false }); };
+  /* bring an opened group into view, at a readable scale (0.6 to 1) */
+  VisRenderer.prototype.reveal = function (ids) {
+    var net = this.network, scale = net.getScale(), box = $("kg-network").getBoundingClientRect();
+    var ps = ids.map(function (id) { return net.getPosition(id); });
+    var minX = Math.min.apply(null, ps.map(function (p) { return p.x; })), maxX = Math.max.apply(null, ps.map(function (p) { return p.x; }));
+    var minY = Math.min.apply(null, ps.map(function (p) { return p.y; })), maxY = Math.max.apply(null, ps.map(function (p) { return p.y; }));
+    var a = net.canvasToDOM({ x: minX - 120, y: minY - 30 }), b = net.canvasToDOM({ x: maxX + 120, y: maxY + 30 });
+    if (a.x >= 0 && a.y >= 0 && b.x <= box.width && b.y <= box.height) return;
+    var fitScale = Math.min(box.width / (maxX - minX + 240), box.height / (maxY - minY + 60));
+    net.moveTo({ position: { x: (minX + maxX) / 2, y: (minY + maxY) / 2 }, scale: Math.max(0.75, Math.min(scale, fitScale)), animation: false });
+  };
   VisRenderer.prototype.minScale = function (min) {
     if (this.network.getScale() >= min) return;
     var c = this.app.overviewData && this.nodes.get(this.app.overviewData.centre) ? this.network.getPosition(this.app.overviewData.centre) : this.network.getViewPosition();
