@@ -11,6 +11,7 @@
   var CONFIG = JSON.parse(document.getElementById("kg-config").textContent);
   var EXPAND_LIMIT = 50;
   var SMALL = 300;
+  var DIM_LIMIT = 400;
   var WEBGL = CONFIG.webgl_threshold || 3000;
   var SHAPE_GLYPH = { dot: "●", diamond: "◆", square: "■", triangle: "▲", star: "★", triangleDown: "▼", hexagon: "⬢", ellipse: "⬮" };
   var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -915,7 +916,8 @@
   VisRenderer.prototype.create = function (nodes, edges) {
     var self = this, app = this.app;
     this.positioned = nodes.length > 0 && nodes.every(function (n) { return n.x !== undefined && n.y !== undefined; });
-    var rows = nodes.map(function (n) { return self.visNode(n); });
+    var first = app.visibleSet().show;
+    var rows = nodes.map(function (n) { var v = self.visNode(n); v.hidden = !first.has(n.id); return v; });
     app.groups.forEach(function (g) { rows.push(self.groupNode(g)); });
     this.nodes = new vis.DataSet(rows);
     var erows = edges.map(function (e) { return self.visEdge(e); });
@@ -979,6 +981,21 @@
     });
   };
   VisRenderer.prototype.afterNextDraw = function (cb) { this.network.once("afterDrawing", cb); this.network.redraw(); };
+  /* only the rows whose values change go to the DataSet: vis redraws per update */
+  VisRenderer.prototype.update = function (ds, rows) {
+    var out = rows.filter(function (r) {
+      var cur = ds.get(r.id);
+      if (!cur) return false;
+      return Object.keys(r).some(function (k) {
+        if (k === "id") return false;
+        var a = cur[k], b = r[k];
+        if (b && typeof b === "object" && !Array.isArray(b) && a && typeof a === "object")
+          return Object.keys(b).some(function (kk) { return JSON.stringify(a[kk]) !== JSON.stringify(b[kk]); });
+        return JSON.stringify(a) !== JSON.stringify(b);
+      });
+    });
+    if (out.length) ds.update(out);
+  };
   VisRenderer.prototype.apply = function (show, layout, counts) {
     var app = this.app, self = this, changes = [];
     this.nodes.forEach(function (v) {
@@ -996,24 +1013,32 @@
       if (layout && layout.has(id)) { var p = layout.get(id); row.x = p.x; row.y = p.y; }
       changes.push(row);
     });
-    this.nodes.update(changes);
+    this.update(this.nodes, changes);
   };
   VisRenderer.prototype.highlight = function (keep, keepEdges, selected) {
     var app = this.app, rows = [], erows = [];
+    /* dimming is one DataSet update per node: above a few hundred nodes shown, vis-network's own
+       selection (the node and its links drawn bold) stands in for it */
+    if (app.shown.size > DIM_LIMIT) {
+      if (selected && this.nodes.get(selected) && !this.nodes.get(selected).hidden) this.network.selectNodes([selected]);
+      else this.network.unselectAll();
+      return;
+    }
     this.nodes.forEach(function (v) {
       if (v.hidden) return;
       var on = !keep || keep.has(v.id);
       var base = app.groups.has(v.id) ? 1 : (app.shown.get(v.id) === "apart" ? 0.55 : 1);
+      var back = app.backboneSet && app.backboneSet.has(v.id);
       rows.push({ id: v.id, opacity: on ? base : 0.15, font: { color: on ? "#1d2330" : "rgba(29,35,48,0.25)" },
-        borderWidth: v.id === selected ? 4 : undefined });
+        borderWidth: v.id === selected ? 4 : back ? 2.5 : 1.5 });
     });
-    this.nodes.update(rows);
+    this.update(this.nodes, rows);
     this.edges.forEach(function (e) {
       var info = app.edgeInfo.get(e.id), on = !keep || (keepEdges && keepEdges.has(e.id)) || (!info && keep && keep.has(e.to) && keep.has(e.from));
       var lab = keep && keepEdges && keepEdges.has(e.id) && info ? app.label(info) : "";
       erows.push({ id: e.id, color: { color: on ? (keep ? "#344054" : (info ? "#b9c0cb" : "#c3c9d3")) : "rgba(185,192,203,0.15)" }, width: keep && on ? 2 : 1, label: lab });
     });
-    this.edges.update(erows);
+    this.update(this.edges, erows);
     if (selected && this.nodes.get(selected) && !this.nodes.get(selected).hidden) this.network.selectNodes([selected]);
     else this.network.unselectAll();
   };
@@ -1128,10 +1153,22 @@
     this.sigma.on("clickStage", function () { app.unselect(); });
   };
   SigmaRenderer.prototype.whenReady = function (cb) { cb(); };
-  SigmaRenderer.prototype.afterNextDraw = function (cb) { this.sigma.once("afterRender", cb); this.sigma.refresh(); };
-  SigmaRenderer.prototype.apply = function (show) { this.show = show; this.sigma.refresh(); };
+  SigmaRenderer.prototype.afterNextDraw = function (cb) { this.sigma.once("afterRender", cb); this.sigma.scheduleRender(); };
+  /* a reprocess of every node costs far more than a frame: only when what is shown changed,
+     coalesced into the next animation frame, and without rebuilding the spatial index */
+  SigmaRenderer.prototype.changed = function () { this.sigma.scheduleRefresh({ skipIndexation: true }); };
+  SigmaRenderer.prototype.apply = function (show) {
+    var all = show.size === this.graph.order, apart = 0;
+    if (all) show.forEach(function (v) { if (v === "apart") apart += 1; });
+    var next = all && !apart ? null : show;
+    if (next === null && this.show === null) return;
+    this.show = next;
+    this.changed();
+  };
   SigmaRenderer.prototype.highlight = function (keep, keepEdges, selected) {
-    this.keep = keep; this.keepEdges = keepEdges; this.selected = selected; this.sigma.refresh();
+    if (!keep && !this.keep) return;
+    this.keep = keep; this.keepEdges = keepEdges; this.selected = selected;
+    this.changed();
   };
   SigmaRenderer.prototype.fit = function () { this.sigma.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 }); };
   SigmaRenderer.prototype.focusOn = function (iri) {
@@ -1158,7 +1195,7 @@
   };
   SigmaRenderer.prototype.frame = function () {
     var t = performance.now();
-    this.sigma.refresh();
+    this.sigma.render();
     return performance.now() - t;
   };
 
