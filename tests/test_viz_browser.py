@@ -93,6 +93,18 @@ class Page:
         self.context.close()
 
 
+def wait_until(page, expr: str, timeout_s: float = 15.0):
+    """Poll a JS expression from Python (the page's CSP forbids the eval Playwright's
+    wait_for_function needs when it has to poll)."""
+    import time
+
+    end = time.monotonic() + timeout_s
+    while not page.evaluate(expr):
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {expr}")
+        page.wait_for_timeout(50)
+
+
 def overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
     """Pairs of label boxes (DOM pixels) that intersect."""
     out = []
@@ -139,7 +151,7 @@ def test_a_group_opens_and_closes(real_page):
     p = real_page
     before = p.shown()
     p.click_node(MEASURES)
-    p.page.wait_for_function(f"kgExplorer.state.open.has({MEASURES!r})")
+    wait_until(p.page, f"kgExplorer.state.open.has({MEASURES!r})")
     opened = p.shown() - before
     members = p.js(f"kgExplorer.groups.get({MEASURES!r}).members")
     assert opened == set(members) and len(members) >= 5
@@ -149,7 +161,7 @@ def test_a_group_opens_and_closes(real_page):
     SCREENSHOTS.mkdir(exist_ok=True)
     p.page.screenshot(path=str(SCREENSHOTS / "graph-open.png"))
     p.click_node(MEASURES)
-    p.page.wait_for_function(f"!kgExplorer.state.open.has({MEASURES!r})")
+    wait_until(p.page, f"!kgExplorer.state.open.has({MEASURES!r})")
     assert p.shown() == before
 
 
@@ -174,7 +186,7 @@ def test_every_group_opens_without_overlapping_labels(real_page):
 def test_two_clicks_to_evidence_with_source_titles(real_page):
     p = real_page
     p.click_node(FIRMS)                                   # click 1: the campaign's organisations
-    p.page.wait_for_function(f"kgExplorer.visibleIds().includes({JINSANGZI!r})")
+    wait_until(p.page, f"kgExplorer.visibleIds().includes({JINSANGZI!r})")
     p.click_node(JINSANGZI)                               # click 2: 金嗓子, its facts and evidence
     p.page.wait_for_selector("#kg-panel .evidence .src")
     assert p.page.text_content("#kg-panel-title") == "金嗓子"
@@ -199,7 +211,7 @@ def test_selection_highlights_neighbours_and_dims_the_rest(real_page):
     p.page.wait_for_selector(f"#kg-hits li[data-iri='{JINSANGZI}']")
     p.page.fill("#kg-search", "金嗓子")
     p.page.press("#kg-search", "Enter")
-    p.page.wait_for_function(f"kgExplorer.selected === {JINSANGZI!r} && !!document.getElementById('kg-panel-title')")
+    wait_until(p.page, f"kgExplorer.selected === {JINSANGZI!r} && !!document.getElementById('kg-panel-title')")
     opacity = p.js("""(() => { const out = {}; kgExplorer.renderer.nodes.forEach(v => { if (!v.hidden) out[v.id] = v.opacity; });
         return out; })()""")
     neighbours = {x for e in p.data["edges"] for x in (e["from"], e["to"]) if JINSANGZI in (e["from"], e["to"])}
@@ -253,8 +265,8 @@ def test_time_control_hides_and_restores(real_page):
     p = real_page
     stats = "group:yfid:yufeng-qu:statistics"
     p.click_node(stats)
-    p.click_node(MEASURES)
-    p.page.wait_for_function(f"kgExplorer.state.open.size === 2")
+    p.js(f"kgExplorer.toggleGroup({MEASURES!r})")  # the opened column may have moved the view
+    wait_until(p.page, "kgExplorer.state.open.size === 2")
     before = p.shown()
     nodes = {n["id"]: n for n in p.data["nodes"]}
     plans = {i for i in before if (nodes[i].get("time") or {}).get("m") == ["plan"]}
@@ -279,7 +291,7 @@ def test_time_control_hides_and_restores(real_page):
 def test_class_filter_hides_and_shows(real_page):
     p = real_page
     p.click_node(FIRMS)
-    p.page.wait_for_function(f"kgExplorer.visibleIds().includes({JINSANGZI!r})")
+    wait_until(p.page, f"kgExplorer.visibleIds().includes({JINSANGZI!r})")
     before = p.shown()
     p.page.uncheck("#kg-legend-list input[data-group='yf:Enterprise']")
     assert JINSANGZI not in p.shown()
@@ -312,13 +324,13 @@ def test_hostile_label_and_expand_with_more(browser, tmp_path):
         page.page.wait_for_selector("#kg-groups .group .more")
         assert page.js("kgExplorer.renderer.nodes.length") == 1 + 50
         page.page.click("#kg-groups .group .more")
-        page.page.wait_for_function("kgExplorer.renderer.nodes.length === 101")
+        wait_until(page.page, "kgExplorer.renderer.nodes.length === 101")
         page.page.click("#kg-groups .group .more")
-        page.page.wait_for_function(f"kgExplorer.renderer.nodes.length === {MEMBERS + 2}")
+        wait_until(page.page, f"kgExplorer.renderer.nodes.length === {MEMBERS + 2}")
         assert page.page.query_selector("#kg-groups .group .more") is None
         page.page.fill("#kg-search", "恶意标签")
         page.page.press("#kg-search", "Enter")
-        page.page.wait_for_function(f"kgExplorer.selected === {EVIL_IRI!r} && !!document.getElementById('kg-panel-title')")
+        wait_until(page.page, f"kgExplorer.selected === {EVIL_IRI!r} && !!document.getElementById('kg-panel-title')")
         assert page.page.text_content("#kg-panel-title") == EVIL
         assert page.js("window.__pwned === undefined")
         assert page.js("document.querySelectorAll('#kg-panel img, #kg-panel script, #kg-legend img').length") == 0
