@@ -276,6 +276,7 @@ def test_time_control_hides_and_restores(real_page):
     p.page.select_option("#kg-year", "2023")
     after = p.shown()
     assert not plans & after and dated_2023 <= after
+    assert {CENTRE, *CAMPAIGNS, *GOALS} <= after  # the backbone stays, whatever the time
     apart = p.js("(() => { const a = []; kgExplorer.shown.forEach((v, k) => { if (v === 'apart') a.push(k); }); return a; })()")
     assert apart and all(nodes[i]["time"]["y"] is None and "result" in nodes[i]["time"]["m"] for i in apart)
     p.page.uncheck("#kg-undated")

@@ -326,6 +326,8 @@
   /* does a node pass the legend and the time control? "apart" = undated but timed, shown dashed */
   Explorer.prototype.passes = function (n) {
     if (this.state.hide.has(n.group)) return false;
+    /* the backbone (district, campaigns, goals) is the frame of every year: never filtered by time */
+    if (this.backboneSet && this.backboneSet.has(n.id)) return true;
     var t = n.time, s = this.state;
     if (!t || (s.year === "all" && s.mod === "both")) return true;
     var timed = t.m.indexOf("plan") >= 0 || t.m.indexOf("result") >= 0;
