@@ -67,6 +67,7 @@ class _Drafter:
         self.n = Counter()
         self.contexts = period_contexts(self.text, pub)
         self.project_status: dict[str, tuple[str, str]] = {}
+        self.as_event: set[str] = set()  # event-like names drafted as event records, not registry entries
 
     # -- helpers -----------------------------------------------------------------------------
     def rid(self, kind: str) -> str:
@@ -230,6 +231,7 @@ class _Drafter:
             before = [d for d in dates if s0 <= d.start < c.trigger]
             if before:
                 rec["date"] = before[-1].iso
+                rec["span"] = [_span(t, before[-1].start, before[-1].end), rec["span"]]
                 dated[before[-1].start] = rec["id"]
             else:
                 rec["reportedYear"] = str(period.year)
@@ -272,6 +274,7 @@ class _Drafter:
             if not (re.search(verbs, t.compact[s0:s1]) or has_date):
                 continue
             etype = next((x for x in mention.entity.types if x in ("Meeting", "Festival", "Competition")), "Event")
+            self.as_event.add(mention.entity.id)
             found.append((mention.start, mention.end, etype, mention.entity.zh, mention.entity, ""))
         seen_labels: set[str] = set()
         merged: list = []
@@ -344,7 +347,7 @@ class _Drafter:
         area = self.area
         higher = self._higher_place()
         for ent in sorted(self.finder.entities.values(), key=lambda e: (e.mentions[0][0] if e.mentions else 10**9, e.id)):
-            if not ent.mentions and ent.id not in referenced:
+            if (not ent.mentions and ent.id not in referenced) or (ent.id in self.as_event and not ent.known):
                 continue
             if not ent.known:
                 entry = {"id": ent.id, "type": ent.types[0] if len(ent.types) == 1 else ent.types,
@@ -364,14 +367,15 @@ class _Drafter:
             spans = sorted({_span(t, a, b) for a, b in ent.mentions}, key=lambda s: int(s.split("-")[0]))
             rec = {"about": ent.id, "modality": "background", "span": spans if len(spans) > 1 else spans[0],
                    "confidence": ent.confidence}
-            if not ent.known and set(ent.types) & PLACE_TYPES - {"Country"}:
+            placed = ent.known and self.registry.entries[ent.id].get("locatedIn")
+            if not placed and set(ent.types) & PLACE_TYPES - {"Country"}:
                 target = higher if (area is not None and ent.id == area.id) else area
                 if target is not None and target.id != ent.id:
                     rec["locatedIn"] = target.id
                     rec["support"] = "implied"
                     rec["supportReason"] = {"zh": "位置据文中主要地区推定", "en": "Location taken from the document's main area"}
                     rec["todo"] = ["locatedIn"]
-            if "Project" in ent.types and not ent.known:
+            if "Project" in ent.types:
                 status, _ = self.project_status.get(ent.id, ("status-planned", None))
                 rec["status"] = status
                 rec.setdefault("todo", []).append("status")

@@ -158,7 +158,7 @@ def drafted_items(draft: Draft, registry: dict[str, dict]):
             figures.append({"value": r["value"], "unit": r["unit"], "spans": _spans(r["span"]),
                             "modality": r.get("modality"), "qualifier": r.get("qualifier", "exact")})
         if "date" in r:
-            dates.append({"date": str(r["date"]), "spans": _spans(r["span"])[-1:]})
+            dates.append({"date": str(r["date"]), "spans": _spans(r["span"])[-1:], "all": _spans(r["span"])})
         if r.get("type") == "DesignationConferral":
             confs.append({"recipient": names.get(r["recipient"], [r["recipient"]]),
                           "designation": names.get(r["designation"], [r["designation"]]), "level": r.get("level")})
@@ -174,6 +174,7 @@ def _cluster(dates: list[dict]) -> list[dict]:
         for o in out:
             if o["date"] == d["date"] and _touch(o["spans"], d["spans"]):
                 o["spans"] = o["spans"] + d["spans"]
+                o["all"] = o.get("all", []) + d.get("all", [])
                 break
         else:
             out.append(dict(d))
@@ -247,7 +248,8 @@ def score(name: str, draft: Draft, gold, registry: dict[str, dict]) -> Evaluatio
     ev.qualifier = (sum(1 for g, d in pairs if g["qualifier"] == d["qualifier"]), len(pairs))
     ev.misses["figures"] = [f"{g.get('written') or g['value']} {g['unit']}" for g in missed]
 
-    n, _, missed = _greedy(g_dates, d_dates, lambda g, d: g["date"] == d["date"] and _touch(g["spans"], d["spans"]))
+    n, _, missed = _greedy(g_dates, d_dates,
+                           lambda g, d: g["date"] == d["date"] and _touch(g["spans"], d.get("all", d["spans"])))
     ev.dates = Score(n, len(d_dates), len(g_dates))
     ev.misses["dates"] = [f"{g['date']} @{g['spans'][:1]}" for g in missed]
 
