@@ -209,6 +209,10 @@ class _Drafter:
             if recipient is None:
                 continue
             desig = self.finder.propose(c.designation, ["Designation"], "conferral", 0.6)
+            if "Designation" not in desig.types:
+                if desig.known:
+                    continue  # the registry says this name is something else
+                desig.types = ["Designation"]  # named as conferred: that outweighs the suffix guess
             self.finder.mention(desig, c.designation_start, c.designation_end)
             period = period_at(self.contexts, c.trigger, self.pub)
             start = rec_m.start if rec_m else c.trigger
@@ -311,6 +315,8 @@ class _Drafter:
                 rec["supportReason"] = {"zh": "年份据所在段落的年份推定", "en": "Year taken from the year the passage reports on"}
             mod, conf = modality(t, start, period, self.pub)
             rec["modality"] = mod
+            if ent is not None and ent.id in self.as_event and ent.aliases:
+                rec["altLabel"] = {"zh": [a for a in ent.aliases if "“" not in a] or ent.aliases}
             if ent is not None and ent.id != rec["id"]:
                 if "Project" in ent.types and verb:
                     self.project_status[ent.id] = (_STATUS.get(verb, "status-planned"), rec["span"])

@@ -163,6 +163,10 @@ def drafted_items(draft: Draft, registry: dict[str, dict]):
             confs.append({"recipient": names.get(r["recipient"], [r["recipient"]]),
                           "designation": names.get(r["designation"], [r["designation"]]), "level": r.get("level")})
     mentioned = {r["about"] for r in draft.records if "about" in r}
+    for r in draft.records:  # events are drafted as records: their names count as entities found
+        if "id" in r and "date" in r and r.get("type") != "DesignationConferral":
+            names[r["id"]] = [r["label"]["zh"], *((r.get("altLabel") or {}).get("zh") or [])]
+            mentioned.add(r["id"])
     entity_names = {eid: names[eid] for eid in mentioned if eid in names}
     return figures, _cluster(dates), confs, entity_names
 

@@ -66,10 +66,14 @@ def chinese_number(text: str) -> Decimal:
     """
     import cn2an
 
+    mult = Decimal(1)
+    while len(text) > 1 and text[-1] in "万亿" and "点" in text:
+        mult *= Decimal(10000 if text[-1] == "万" else 100000000)
+        text = text[:-1]
     if text[0] in "十百千万亿":
         text = "一" + text
     try:
-        return Decimal(str(cn2an.cn2an(text, "smart")))
+        return Decimal(str(cn2an.cn2an(text, "smart"))) * mult
     except (ValueError, KeyError) as exc:
         raise ValueError(f"not a Chinese numeral: {text}") from exc
 
