@@ -190,7 +190,7 @@ _FRAME = """(() => {
 
 _SELECT = """(() => {
   const app = window.kgExplorer, t = performance.now();
-  if (app && app.webgl) { app.select(app.renderer.graph.nodes()[7]); app.renderer.sigma.refresh({ skipIndexation: true }); }
+  if (app && app.webgl) { app.select(app.renderer.graph.nodes()[7]); app.renderer.sigma.render(); }
   else if (app) { const ids = app.renderer ? app.renderer.nodes.getIds() : app.nodes.getIds();
     const id = ids.find(i => !String(i).startsWith('group:'));
     if (app.renderer) app.select(id); else { app.network.selectNodes([id]); }

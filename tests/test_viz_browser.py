@@ -369,9 +369,14 @@ def test_big_graph_draws_with_webgl(browser, tmp_path):
         page.js(f"kgExplorer.select({first!r})")
         page.page.wait_for_selector("#kg-panel-title")
         assert page.page.text_content("#kg-panel-title") == "节点1"
-        reduced = page.js(f"""(() => {{ const r = kgExplorer.renderer, s = r.sigma;
-            return [s.getNodeDisplayData({first!r}).color, s.getNodeDisplayData('{ID}syn-{n - 1}').color]; }})()""")
-        assert reduced[1] == "#e4e7ec" and reduced[0] != "#e4e7ec"  # the rest dimmed
+        # the rest veiled by the overlay, the neighbourhood drawn on it: sample its pixels
+        veil = page.js(f"""(() => {{ const r = kgExplorer.renderer, s = r.sigma, c = r.overlay.getContext('2d');
+            const px = (id) => {{ const d = s.framedGraphToViewport(s.getNodeDisplayData(id)), k = window.devicePixelRatio || 1;
+              return Array.from(c.getImageData(Math.round(d.x * k), Math.round(d.y * k), 1, 1).data); }};
+            return [px({first!r}), px('{ID}syn-{n - 1}'), Array.from(c.getImageData(2, 2, 1, 1).data)]; }})()""")
+        assert veil[2][3] > 150                       # the veil is over everything else
+        assert veil[0][:3] != veil[2][:3]             # the selected node is drawn over the veil
+        assert page.js("kgExplorer.renderer.keep.size") >= 2
         page.page.select_option("#kg-year", "2023")
         page.page.uncheck("#kg-undated")
         assert page.js("kgExplorer.visibleCount()") == n // 2  # odd nodes are dated 2023, even ones undated

@@ -1136,21 +1136,19 @@
     var self = this;
     this.sigma = new Sigma(g, $("kg-network"), {
       renderEdgeLabels: false, labelFont: FONT, labelSize: 13, labelWeight: "500", labelDensity: 0.6,
-      labelGridCellSize: 120, labelRenderedSizeThreshold: 5, hideEdgesOnMove: true, zIndex: true,
+      labelGridCellSize: 120, labelRenderedSizeThreshold: 5, hideEdgesOnMove: true, zIndex: false,
       defaultEdgeType: "line",
       nodeReducer: function (id, attr) {
         var st = self.show ? self.show.get(id) : true;
         if (!st) return Object.assign({}, attr, { hidden: true });
-        if (self.keep && !self.keep.has(id)) return Object.assign({}, attr, { color: "#e4e7ec", label: "", zIndex: 0 });
-        if (self.keep) return Object.assign({}, attr, { forceLabel: true, zIndex: 2, highlighted: id === self.selected });
         return st === "apart" ? Object.assign({}, attr, { color: fade(attr.color, 0.45) }) : attr;
       },
-      edgeReducer: function (id, attr) {
-        if (self.keepEdges) return self.keepEdges.has(id) ? Object.assign({}, attr, { color: "#344054", size: 1.5, zIndex: 2 }) : Object.assign({}, attr, { hidden: true });
-        return attr;
-      }
+      edgeReducer: null
     });
     app.network = this.sigma;
+    this.overlay = el("canvas", { cls: "kg-overlay", "aria-hidden": "true" });
+    $("kg-network").appendChild(this.overlay);
+    this.sigma.on("afterRender", function () { if (self.keep) self.drawOverlay(); });
     this.sigma.on("clickNode", function (ev) { app.select(ev.node, { expand: false }); });
     this.sigma.on("clickStage", function () { app.unselect(); });
   };
@@ -1167,10 +1165,47 @@
     this.show = next;
     this.changed();
   };
+  /* selection is drawn on a canvas of our own over sigma's (the rest veiled, the neighbourhood
+     redrawn on top) after each frame, so selecting never makes sigma reprocess every node */
   SigmaRenderer.prototype.highlight = function (keep, keepEdges, selected) {
     if (!keep && !this.keep) return;
     this.keep = keep; this.keepEdges = keepEdges; this.selected = selected;
-    this.changed();
+    this.drawOverlay();
+  };
+  SigmaRenderer.prototype.drawOverlay = function () {
+    var c = this.overlay, box = $("kg-network"), ratio = window.devicePixelRatio || 1;
+    var w = box.clientWidth, h = box.clientHeight;
+    if (c.width !== Math.round(w * ratio) || c.height !== Math.round(h * ratio)) {
+      c.width = Math.round(w * ratio); c.height = Math.round(h * ratio); c.style.width = w + "px"; c.style.height = h + "px";
+    }
+    var ctx = c.getContext("2d"), s = this.sigma, app = this.app, self = this;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    if (!this.keep) return;
+    ctx.fillStyle = "rgba(251,252,253,0.82)";
+    ctx.fillRect(0, 0, w, h);
+    var shown = function (id) { return self.graph.hasNode(id) && (!self.show || self.show.has(id)); };
+    var at = function (id) { var d = s.getNodeDisplayData(id); if (!d) return null; var v = s.framedGraphToViewport(d); return { x: v.x, y: v.y, r: Math.max(3, s.scaleSize(d.size)), color: d.color }; };
+    ctx.strokeStyle = "#344054"; ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    (this.keepEdges || new Set()).forEach(function (eid) {
+      var e = app.edgeInfo.get(eid);
+      if (!e || !shown(e.from) || !shown(e.to)) return;
+      var a = at(e.from), b = at(e.to);
+      if (a && b) { ctx.moveTo(a.x, a.y); ctx.lineTo(b.x, b.y); }
+    });
+    ctx.stroke();
+    ctx.font = "500 13px " + FONT; ctx.textBaseline = "middle"; ctx.lineJoin = "round";
+    this.keep.forEach(function (id) {
+      if (!shown(id)) return;
+      var p = at(id), n = app.info.get(id);
+      if (!p || !n) return;
+      ctx.beginPath(); ctx.fillStyle = p.color; ctx.arc(p.x, p.y, id === self.selected ? p.r + 3 : p.r, 0, 2 * Math.PI); ctx.fill();
+      if (id === self.selected) { ctx.lineWidth = 2; ctx.strokeStyle = "#111111"; ctx.stroke(); }
+      var text = short(app.label(n), 16);
+      ctx.lineWidth = 4; ctx.strokeStyle = "#ffffff"; ctx.strokeText(text, p.x + p.r + 4, p.y);
+      ctx.fillStyle = "#1d2330"; ctx.fillText(text, p.x + p.r + 4, p.y);
+    });
   };
   SigmaRenderer.prototype.fit = function () { this.sigma.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 }); };
   SigmaRenderer.prototype.focusOn = function (iri) {
