@@ -333,8 +333,13 @@ def test_hostile_label_and_expand_with_more(browser, tmp_path):
         page.page.press("#kg-search", "Enter")
         wait_until(page.page, f"kgExplorer.selected === {EVIL_IRI!r} && !!document.getElementById('kg-panel-title')")
         assert page.page.text_content("#kg-panel-title") == EVIL
+        x, y = page.js("id => kgExplorer.domPosition(id)", EVIL_IRI)
+        page.page.mouse.move(x + 1, y + 1)
+        page.page.mouse.move(x, y)
+        page.page.wait_for_selector(".vis-tooltip", state="visible", timeout=5000)
+        assert page.page.inner_text(".vis-tooltip") == EVIL  # the hover label is text too
         assert page.js("window.__pwned === undefined")
-        assert page.js("document.querySelectorAll('#kg-panel img, #kg-panel script, #kg-legend img').length") == 0
+        assert page.js("document.querySelectorAll('#kg-panel img, #kg-panel script, #kg-legend img, .vis-tooltip img').length") == 0
     finally:
         page.close()
 
