@@ -261,6 +261,20 @@ def test_a_copied_link_reopens_the_same_view(browser, real_html, real_page):
         again.close()
 
 
+def test_focus_view_from_a_link(browser, real_html):
+    page = Page(browser, real_html[0], "#focus=yfid:jinsangzi&depth=1&lang=zh")
+    try:
+        near = {x for e in real_html[1]["edges"] for x in (e["from"], e["to"]) if JINSANGZI in (e["from"], e["to"])}
+        hidden = {n["id"] for n in real_html[1]["nodes"] if n["group"] in real_html[1]["meta"]["hidden_groups"]}
+        assert page.shown() == (near | {JINSANGZI}) - hidden
+        assert not overlaps(page.js("kgExplorer.labelBoxes()"))
+        page.page.click("#kg-overview")
+        assert {CENTRE, *CAMPAIGNS, *GOALS} <= page.shown() and JINSANGZI not in page.shown()
+        assert "focus=" not in page.js("location.hash")
+    finally:
+        page.close()
+
+
 def test_time_control_hides_and_restores(real_page):
     p = real_page
     stats = "group:yfid:yufeng-qu:statistics"

@@ -29,7 +29,7 @@
       undatedApart: "未注明日期的（虚线）", overview: "总览", pathFrom: "从此查找路径", pathTo: "路径终点：",
       pathNone: "两者之间没有路径", pathClear: "清除路径", copyLink: "复制链接", copied: "已复制",
       stated: "明示", implied: "推断", qualifier: "限定", asWritten: "原文写法", chart: "观测值",
-      exact: "确切", "at-least": "至少", "at-most": "至多", about: "约", "size-class": "规模等级", open: "展开", close: "收起" },
+      focusHere: "聚焦于此", exact: "确切", "at-least": "至少", "at-most": "至多", about: "约", "size-class": "规模等级", open: "展开", close: "收起" },
     en: { lang: "Language", community: "colour by community", expandOnClick: "expand on click", fit: "fit",
       classes: "Classes", all: "all", only: "only", legendHint: "Tick to show or hide a class; “only” shows just that class.",
       attributes: "Attributes", links: "Links", incoming: "Linked from", external: "External links",
@@ -41,7 +41,7 @@
       undatedApart: "undated (dashed)", overview: "overview", pathFrom: "find a path from here", pathTo: "path to: ",
       pathNone: "no path between the two", pathClear: "clear path", copyLink: "copy link", copied: "copied",
       stated: "stated", implied: "implied", qualifier: "qualifier", asWritten: "as written", chart: "observations",
-      exact: "exact", "at-least": "at least", "at-most": "at most", about: "about", "size-class": "size class",
+      focusHere: "focus here", exact: "exact", "at-least": "at least", "at-most": "at most", about: "about", "size-class": "size class",
       open: "open", close: "close" }
   };
   var HIDDEN_FACTS = {
@@ -551,13 +551,38 @@
     return pos;
   };
 
+  /* a focus view: the entity in the middle, what is one link away in the columns beside it,
+     two links away in the next columns out; columns are far enough apart for cut labels */
+  Explorer.prototype.focusLayout = function (show) {
+    var self = this, pos = new Map(), focus = this.state.focus, dist = new Map([[focus, 0]]), layer = [focus];
+    for (var d = 1; d <= this.state.depth; d++) {
+      var next = [];
+      layer.forEach(function (id) {
+        self.provider.neighbours(id).forEach(function (e) {
+          [e.from, e.to].forEach(function (m) { if (!dist.has(m) && show.has(m)) { dist.set(m, d); next.push(m); } });
+        });
+      });
+      next.sort(function (a, b) {
+        var na = self.info.get(a), nb = self.info.get(b);
+        return (na.group < nb.group ? -1 : na.group > nb.group ? 1 : 0) || (a < b ? -1 : 1);
+      });
+      var left = next.filter(function (x, i) { return i % 2 === 0; }), right = next.filter(function (x, i) { return i % 2 === 1; });
+      [[left, -1], [right, 1]].forEach(function (col) {
+        col[0].forEach(function (id, i) { pos.set(id, { x: col[1] * 320 * d, y: (i - (col[0].length - 1) / 2) * 44 }); });
+      });
+      layer = next;
+    }
+    pos.set(focus, { x: 0, y: 0 });
+    return pos;
+  };
+
   /* apply the whole state to the picture (visibility, positions, highlight) and the fragment */
   Explorer.prototype.applyState = function (fit) {
     var self = this, s = this.state;
     this.pathNodes = null;
     if (s.path) this.pathNodes = this.findPath(s.path[0], s.path[1]);
     var vs = this.visibleSet(), counts = this.groups.size ? this.groupCounts() : null;
-    var layout = this.groups.size && !this.focusSet ? this.overviewLayout(vs.show, counts) : null;
+    var layout = this.focusSet ? this.focusLayout(vs.show) : this.groups.size ? this.overviewLayout(vs.show, counts) : null;
     this.shown = vs.show;
     this.renderer.apply(vs.show, layout, counts);
     this.selected = s.sel && vs.show.has(s.sel) ? s.sel : null;
@@ -813,6 +838,9 @@
     var tools = el("div", { cls: "tools" });
     tools.appendChild(el("button", { type: "button", id: "kg-path-from", text: this.t("pathFrom"), on: { click: function () {
       self.pathStart = d.iri; self.state.path = null; self.drawPathBar();
+    } } }));
+    if (!this.webgl) tools.appendChild(el("button", { type: "button", id: "kg-focus-here", text: this.t("focusHere"), on: { click: function () {
+      self.state.focus = d.iri; self.state.depth = 1; self.applyState(true);
     } } }));
     body.appendChild(tools);
     if (d.chart_svg) {
