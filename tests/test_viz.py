@@ -44,7 +44,11 @@ def real_payload(real_store):
 def embedded_data(html: str) -> dict:
     m = re.search(r'<script type="application/json" id="kg-data">(.*?)</script>', html, re.S)
     assert m, "no kg-data block"
-    return unpack(json.loads(m.group(1)))
+    data = unpack(json.loads(m.group(1)))
+    d = re.search(r'<script type="application/json" id="kg-details">(.*?)</script>', html, re.S)
+    assert d, "no kg-details block"
+    data["details"] = json.loads(d.group(1))
+    return data
 
 
 def test_payload_counts_match_networkx(real_store, real_payload):
@@ -94,7 +98,7 @@ def test_hostile_label_stays_text(fixture, tmp_path):
     data = payload(fixture)
     html = render_html(data)
     # only the page's own script elements end; the label's "</script>" is escaped
-    assert html.count("</script>") == 4
+    assert html.count("</script>") == 5  # config, data, details, vis-network, the app
     assert EVIL not in html
     assert "</script><img" not in html
     round_trip = embedded_data(html)
@@ -267,7 +271,7 @@ def test_webgl_scripts_only_above_the_threshold(fixture):
     graphology_head = VENDOR_GRAPHOLOGY.read_text(encoding="utf-8")[:300]
     small = render_html(payload(fixture))
     assert sigma_head not in small and graphology_head not in small
-    assert small.count("</script>") == 4
+    assert small.count("</script>") == 5
     server = render_html(mode="server")
     assert sigma_head in server and graphology_head in server
     assert json.loads(re.search(r'id="kg-config">(.*?)</script>', server).group(1))["webgl_threshold"] == WEBGL_THRESHOLD

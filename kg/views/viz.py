@@ -789,6 +789,12 @@ def render_html(payload: dict | None = None, *, mode: str = "embedded", api_base
               "hidden_groups": list(hidden_groups if hidden_groups is not None else meta.get("hidden_groups", [])),
               "webgl_threshold": WEBGL_THRESHOLD}
     webgl = mode == "server" or len(payload["nodes"]) > WEBGL_THRESHOLD
+    packed, details = None, None
+    if mode == "embedded":
+        # the details (facts and evidence of each node) sit in their own block, parsed when a
+        # panel first opens, so the first screen waits only for the graph itself
+        packed = pack(payload)
+        details = packed.pop("details", {}) or {}
     webgl_js = [_script_safe(_vendor_js(VENDOR_GRAPHOLOGY)), _script_safe(_vendor_js(VENDOR_SIGMA))] if webgl else []
     return env.get_template("explorer.html").render(
         title=title or meta.get("title", "鱼峰区知识图谱 · Yufeng KG"),
@@ -797,7 +803,8 @@ def render_html(payload: dict | None = None, *, mode: str = "embedded", api_base
         vendor_js=_script_safe(_vendor_js()),
         app_js=_script_safe((WEB / "static" / "explorer.js").read_text(encoding="utf-8")),
         config_json=_json_safe(config),
-        data_json=_json_safe(pack(payload)) if mode == "embedded" else None,
+        data_json=_json_safe(packed) if mode == "embedded" else None,
+        details_json=_json_safe(details) if mode == "embedded" else None,
         webgl_js=webgl_js,
     )
 

@@ -179,7 +179,11 @@
     return Promise.resolve({ hits: hits.slice(0, limit || 20) });
   };
   EmbeddedProvider.prototype.node = function (iri) {
-    var d = this.data.details && this.data.details[iri];
+    if (!this.data.details) {
+      var block = document.getElementById("kg-details");
+      this.data.details = block ? JSON.parse(block.textContent) : {};
+    }
+    var d = this.data.details[iri];
     if (d) return Promise.resolve(d);
     var n = this.byId.get(iri);
     if (!n) return Promise.reject(new Error("unknown node " + iri));
@@ -545,7 +549,7 @@
     var goals = ov.goals.filter(function (z) { return self.info.has(z); });
     goals.forEach(function (z, i) {
       pos.set(z, { x: (i - (goals.length - 1) / 2) * GW, y: goalY });
-      stack(byHome.get(z) || [], pos.get(z).x, goalY + 62, 1);
+      stack(byHome.get(z) || [], pos.get(z).x, goalY + 80, 1);
     });
     ov.umbrellas.forEach(function (u) { stack(byHome.get(u) || [], pos.get(u).x + 200, pos.get(u).y, 1); });
     return pos;
