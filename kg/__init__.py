@@ -106,8 +106,8 @@ def to_pyvis(build_dir=None, *, focus=None, depth: int = 1, classes=None, query=
 def explore(build_dir=None, *, focus=None, depth: int = 1, classes=None, query=None, lang: str = "zh",
             height: str = "720px"):
     """The explorer of the graph or a view, shown in a notebook cell (offline) or saved with
-    ``.save(path)`` (see :class:`kg.views.notebook.GraphView`)."""
-    from kg.views.notebook import explore as _explore
+    ``.save(path)`` (see :class:`kg.views.explorer_cell.GraphView`)."""
+    from kg.views.explorer_cell import explore as _explore
 
     return _explore(_store(build_dir), focus=focus, depth=depth, classes=classes, query=query, lang=lang,
                     height=height)

@@ -49,10 +49,13 @@ def graph_quads(graph: Graph, name: URIRef) -> list[ox.Quad]:
 def serialize(quads: list[ox.Quad], fmt: str) -> bytes:
     """Serialise sorted quads; triple formats get the union (duplicates across graphs removed)."""
     if fmt in QUAD_FORMATS:
-        return ox.serialize(sorted(quads, key=_sort_key), format=FORMATS[fmt], prefixes=_prefixes(fmt))
-    triples = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads},
-                     key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    return ox.serialize(triples, format=FORMATS[fmt], prefixes=_prefixes(fmt))
+        out = ox.serialize(sorted(quads, key=_sort_key), format=FORMATS[fmt], prefixes=_prefixes(fmt))
+    else:
+        triples = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads},
+                         key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+        out = ox.serialize(triples, format=FORMATS[fmt], prefixes=_prefixes(fmt))
+    assert out is not None  # no output file given: pyoxigraph returns the bytes
+    return out
 
 
 def _prefixes(fmt: str) -> dict[str, str] | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import io
+import threading
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ COLORS = {"plan": "#ff7f0e", "result": "#1f77b4", "background": "#9e9e9e"}
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 _KINDS = {"barh": {"label", "value", "group", "facet", "growth", "title"}}
 _XSD = "http://www.w3.org/2001/XMLSchema#"
+# matplotlib's rc settings are process-wide: charts are drawn one at a time inside rc_context,
+# so a server drawing in several threads never sees another chart's settings half-applied.
+_DRAWING = threading.Lock()
 
 
 @dataclass
@@ -130,7 +134,7 @@ def cjk_family() -> str | None:
     return None
 
 
-def _rc(lang: str) -> dict[str, Any]:
+def _rc(lang: str) -> Any:
     family = cjk_family()
     fonts = ([family] if family else []) + ["DejaVu Sans"]
     return {"font.family": "sans-serif", "font.sans-serif": fonts, "svg.fonttype": "path",
@@ -191,7 +195,7 @@ def draw_bars(rows: list[dict], *, title: str, lang: str, value_label: str = "",
     panels = len(facets) + (1 if growth else 0)
     if not panels:
         raise InputError("nothing to draw: the query returned no numbers")
-    with matplotlib.rc_context(_rc(lang)):
+    with _DRAWING, matplotlib.rc_context(_rc(lang)):
         tallest = max([len({r["label"] for r in rs}) for rs in facets.values()] + [len(growth or [])])
         fig = _figure(tallest, panels)
         axes = fig.subplots(1, panels, squeeze=False)[0]

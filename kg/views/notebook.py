@@ -4,8 +4,7 @@
   their IRI (``QueryResult._repr_html_``);
 - :func:`to_dataframe`: a pandas DataFrame with typed columns: numbers as numbers, dates as
   dates, IRIs with a label column beside them (``QueryResult.to_dataframe``);
-- :class:`GraphView`: the explorer page of a view, shown in the cell as an iframe whose
-  ``srcdoc`` holds the whole self-contained page (no server, no network) (``kg.explore``);
+- the explorer of a view in a cell: :mod:`kg.views.explorer_cell` (``kg.explore``);
 - :func:`iframe`: any self-contained page in a cell.
 
 pandas comes with the ``notebook`` extra: ``pip install 'yufeng-kg[notebook]'``.
@@ -15,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Callable
 
 from kg.namespaces import curie
@@ -170,50 +168,3 @@ def _column(pd, terms: list, values: list):
     if all(isinstance(v, str) for _, v in present):
         return pd.Series(values, dtype="string")
     return pd.Series(values, dtype="object")
-
-
-class GraphView:
-    """A view of the graph as the explorer page: shown in a notebook cell, saved as a file, or
-    handed to pyvis.
-
-    Attributes:
-        payload: the explorer's embedded payload (spec/explorer-api.md).
-    """
-
-    def __init__(self, payload: dict, *, lang: str = "zh", height: str = "720px", explorer=None):
-        self.payload = payload
-        self.lang = lang
-        self.height = height
-        self._explorer = explorer
-
-    @property
-    def html(self) -> str:
-        """The self-contained explorer page (every script inlined)."""
-        from kg.views.viz import render_html
-
-        return render_html(self.payload, lang=self.lang)
-
-    def save(self, path) -> Path:
-        """Write the page as UTF-8 (atomically); returns the path."""
-        from kg.views.viz import write_html
-
-        return write_html(self.html, Path(path))
-
-    def _repr_html_(self) -> str:
-        return iframe(self.html, height=self.height)
-
-    def __repr__(self) -> str:
-        meta = self.payload.get("meta", {})
-        return f"<GraphView {meta.get('title', '')!r}: {len(self.payload['nodes'])} nodes, {len(self.payload['edges'])} edges>"
-
-
-def explore(store, *, focus: str | None = None, depth: int = 1, classes: list[str] | str | None = None,
-            query: str | None = None, lang: str = "zh", height: str = "720px") -> GraphView:
-    """The explorer of the whole graph or a view (class, focus and depth, query) for a notebook."""
-    from kg.views.viz import Explorer
-
-    if isinstance(classes, str):
-        classes = [classes]
-    ex = Explorer(store)
-    return GraphView(ex.payload(classes=classes, focus=focus, depth=depth, query=query, lang=lang),
-                     lang=lang, height=height, explorer=ex)

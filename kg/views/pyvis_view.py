@@ -24,8 +24,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import functools
+
 from kg.errors import InputError
-from kg.namespaces import curie
+from kg.namespaces import curie as _curie
+
+# kg.namespaces.curie scans every prefix per call; a view names few predicates and classes
+# many times over, so the tooltips memoise it (it was 85% of the fill's time at 1k nodes).
+curie = functools.lru_cache(maxsize=65536)(_curie)
 
 NEEDS = "pyvis is not installed: pip install 'yufeng-kg[notebook]' (or pip install pyvis)"
 TOOLTIP_QUOTE = 160      # characters of a quote shown in a tooltip
