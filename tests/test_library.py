@@ -212,7 +212,7 @@ def test_chart_directive_parsing():
     from kg.errors import InputError
     from kg.views.chart import chart_directive, parse_chart
 
-    spec = parse_chart("barh label=indicator value=value facet=unit growth=growth_percent")
+    spec = parse_chart("barh label=indicator value=value facet=unit growth=growth_percent written=w of=area")
     assert spec.kind == "barh" and spec.options["growth"] == "growth_percent"
     for bad in ("pie label=a value=b", "barh label=a", "barh label=a value=b colour=red"):
         with pytest.raises(InputError):
@@ -229,7 +229,9 @@ def test_kg_chart_draws_the_indicators_with_the_cjk_font(real_build, tmp_path):
     svg = out.read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     # text is drawn as glyph paths; matplotlib keeps each label as a comment beside them
-    assert "<!-- 地区生产总值 -->" in svg and "<!-- 2.5% -->" in svg and "<!-- 879 -->" in svg
+    assert "<!-- 地区生产总值 -->" in svg and "<!-- 2.5% -->" in svg and "<!-- 879个 -->" in svg
+    # the lower bound keeps its qualifier as written, and names whose output it is
+    assert "<!-- 超10亿元 -->" in svg and "<!-- 产值（金嗓子一期） -->" in svg
     if cjk_family():
         assert "CJK" in svg
     assert main(["chart", "no-such-thing", "--build", str(real_build)]) == 2

@@ -11,7 +11,9 @@ them::
 when the query has one, else the IRI's label), ``value=VAR`` its length; ``group=VAR`` stacks
 the bars of one label by group (plan / result); ``facet=VAR`` draws one panel per value of VAR
 (values in different units never share an axis); ``growth=VAR`` adds a panel of the growth
-rates (%); ``title=slug`` is the chart's title (the query's question by default).
+rates (%); ``written=VAR`` puts the number as the source wrote it (``超10亿元``, qualifier
+included) beside the bar; ``of=VAR`` (the area) is added to the labels of the rows whose VAR
+is not the most common one; ``title=slug`` is the chart's title (the query's question by default).
 
 Text is drawn with the CJK font found by matplotlib's font manager (Debian's fonts-noto-cjk,
 installed by scripts/system-deps.sh); without one, the chart is still drawn and the Chinese
@@ -38,7 +40,7 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Not
                 "Microsoft YaHei", "PingFang SC")
 COLORS = {"plan": "#ff7f0e", "result": "#1f77b4", "background": "#9e9e9e"}
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-_KINDS = {"barh": {"label", "value", "group", "facet", "growth", "title"}}
+_KINDS = {"barh": {"label", "value", "group", "facet", "growth", "title", "written", "of"}}
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 # matplotlib's rc settings are process-wide: charts are drawn one at a time inside rc_context,
 # so a server drawing in several threads never sees another chart's settings half-applied.
@@ -148,13 +150,18 @@ def _use_lang(lang: str) -> str:
 
 # -- drawing -------------------------------------------------------------------------------------
 
+COLUMNS = 2  # panels per row: wider charts do not fit a page or a README
+
+
 def _figure(height_rows: int, panels: int):
+    """A figure for ``panels`` panels of up to ``height_rows`` bars, at most COLUMNS a row."""
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:
         raise ImportError(NEEDS) from exc
-    height = max(2.2, 0.9 + 0.28 * height_rows)
-    return Figure(figsize=(7.5 if panels == 1 else 5.0 * panels, height), layout="constrained")
+    rows = -(-panels // COLUMNS)
+    height = rows * max(2.0, 0.7 + 0.28 * height_rows) + 0.4
+    return Figure(figsize=(7.5 if panels == 1 else 10.0, height), layout="constrained")
 
 
 def _svg(fig) -> str:
@@ -198,7 +205,11 @@ def draw_bars(rows: list[dict], *, title: str, lang: str, value_label: str = "",
     with _DRAWING, matplotlib.rc_context(_rc(lang)):
         tallest = max([len({r["label"] for r in rs}) for rs in facets.values()] + [len(growth or [])])
         fig = _figure(tallest, panels)
-        axes = fig.subplots(1, panels, squeeze=False)[0]
+        grid = fig.subplots(-(-panels // COLUMNS), min(panels, COLUMNS), squeeze=False)
+        axes = [ax for row in grid for ax in row]
+        for ax in axes[panels:]:  # an odd number of panels leaves the last cell empty
+            ax.set_axis_off()
+        axes = axes[:panels]
         for ax, (facet, rs) in zip(axes, facets.items()):
             _bars(ax, rs, facet or value_label)
         if growth:
@@ -231,8 +242,10 @@ def _bars(ax, rows: list[dict], xlabel: str) -> None:
     spread = max(left, default=0) / max(min((v for v in left if v > 0), default=1), 1e-12)
     if spread > 1000:  # values from tens to billions: a log axis keeps every bar visible
         ax.set_xscale("log")
+    written = {r["label"]: r["written"] for r in rows if r.get("written")}
     for i, v in enumerate(left):
-        ax.annotate(_fmt(v), (v, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+        text = written.get(labels[i]) if len(groups) == 1 else None
+        ax.annotate(text or _fmt(v), (v, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
     ax.margins(x=0.2)
     from matplotlib.ticker import FuncFormatter
 
@@ -292,7 +305,7 @@ def query_chart(store, ref: str, *, lang: str = "zh", bindings: dict | None = No
     if result.kind != "SELECT":
         raise InputError(f"query {source!r} is not a SELECT query: nothing to chart", Position(source))
     o = spec.options
-    for key in ("label", "value", "group", "facet", "growth"):
+    for key in ("label", "value", "group", "facet", "growth", "written", "of"):
         if key in o and o[key] not in result.variables:
             raise InputError(f"`# chart:` {key}={o[key]}: the query has no ?{o[key]} "
                              f"(it returns {', '.join(result.variables)})", Position(source))
@@ -302,12 +315,17 @@ def query_chart(store, ref: str, *, lang: str = "zh", bindings: dict | None = No
         label = Describer(store).term_label
     drawn = _use_lang(lang)
     rows, growth = [], []
-    for r in result.rows:
-        d = r.asdict()
+    dicts = [r.asdict() for r in result.rows]
+    owners = [_text(d, o["of"], drawn, label) if "of" in o else None for d in dicts]
+    usual = max(set(owners), key=owners.count) if owners else None
+    for d, owner in zip(dicts, owners):
         name_text = _text(d, o["label"], drawn, label) or "?"
+        if owner and owner != usual:
+            name_text = f"{name_text}（{owner}）" if drawn == "zh" else f"{name_text} ({owner})"
         value = _number(d, o["value"])
         if value is not None:
             rows.append({"label": name_text, "value": value,
+                         "written": _text(d, o["written"], drawn, label) if "written" in o else None,
                          "group": _text(d, o["group"], drawn, label) if "group" in o else None,
                          "facet": _text(d, o["facet"], drawn, label) if "facet" in o else None})
         g = _number(d, o["growth"]) if "growth" in o else None
@@ -375,7 +393,7 @@ def observation_chart(store, iri: str, *, lang: str = "zh", label=None) -> Chart
             growth.append((name, r["value"]))
         else:
             unit = label(r["unit"], drawn) if r["unit"] else ""
-            bars.append({"label": name, "value": r["value"], "facet": unit,
+            bars.append({"label": name, "value": r["value"], "facet": unit, "written": r["written"],
                          "group": {"plan": "计划", "result": "成果"}.get(r["modality"], r["modality"])
                          if drawn == "zh" else r["modality"]})
     title = label(iri, drawn)
