@@ -456,3 +456,13 @@ def test_server_mode_uses_the_api(browser, real_store):
         assert not errors and not outside
     finally:
         ctx.close()
+
+
+def test_observation_chart_in_the_panel(real_page):
+    """kg.views.chart's SVG of an indicator's observations, in the panel, scripts and handlers out."""
+    pytest.importorskip("kg.views.chart")
+    p = real_page
+    p.js(f"kgExplorer.select({ID + 'gdp'!r})")
+    p.page.wait_for_selector("#kg-panel .chart svg")
+    assert p.js("document.querySelectorAll('#kg-panel .chart svg use').length") > 0  # its text, as glyphs
+    assert p.js("document.querySelectorAll('#kg-panel .chart script, #kg-panel .chart foreignObject').length") == 0

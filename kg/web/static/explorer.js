@@ -536,7 +536,7 @@
         var members = g.members.filter(function (m) { return show.has(m); });
         if (dir < 0) members = members.slice().reverse();
         members.forEach(function (m) { pos.set(m, { x: x, y: y }); y += dir * MEMBER_STEP; });
-        if (members.length) y += dir * 8;
+        if (members.length) y += dir * 16;
       });
       return y;
     }
@@ -852,7 +852,10 @@
       var svg = new DOMParser().parseFromString(d.chart_svg, "image/svg+xml").documentElement;
       if (svg && svg.nodeName.toLowerCase() === "svg") {
         svg.querySelectorAll("script, foreignObject").forEach(function (x) { x.remove(); });
-        svg.querySelectorAll("*").forEach(function (x) { Array.from(x.attributes).forEach(function (a) { if (/^on/i.test(a.name) || /href/i.test(a.name)) x.removeAttribute(a.name); }); });
+        svg.querySelectorAll("*").forEach(function (x) { Array.from(x.attributes).forEach(function (a) {
+          /* handlers go; links may only point inside the chart (matplotlib draws text as <use href="#glyph">) */
+          if (/^on/i.test(a.name) || (/href/i.test(a.name) && !/^#[\w.:-]*$/.test(a.value))) x.removeAttribute(a.name);
+        }); });
         body.appendChild(el("section", { cls: "chart" }, el("h3", { text: this.t("chart") }), document.importNode(svg, true)));
       }
     }
