@@ -18,9 +18,7 @@ import difflib
 import hashlib
 import json
 import math
-import os
 import re
-import tempfile
 from collections import Counter, defaultdict
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +32,7 @@ from kg.read.describe import Describer, Index, plain
 from kg.errors import InputError
 from kg.namespaces import ID, curie, curie_to_iri, sparql_prefixes
 from kg.read.network import label_vocabulary, to_networkx
+from kg.views.files import write_html  # noqa: F401 - part of this module's API (kg viz, tests, pyvis view)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 VENDOR_JS = WEB / "static" / "vendor" / "vis-network" / "vis-network.min.js"
@@ -787,22 +786,6 @@ def render_html(payload: dict | None = None, *, mode: str = "embedded", api_base
         details_json=_json_safe(details) if mode == "embedded" else None,
         webgl_js=webgl_js,
     )
-
-
-def write_html(html: str, out: Path) -> Path:
-    """Write html to out as UTF-8, atomically (temporary file in the same folder, then rename)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(out.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(html)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
 
 
 # -- the CLI -------------------------------------------------------------------------------
