@@ -283,7 +283,8 @@ def test_time_control_hides_and_restores(real_page):
     wait_until(p.page, "kgExplorer.state.open.size === 2")
     before = p.shown()
     nodes = {n["id"]: n for n in p.data["nodes"]}
-    plans = {i for i in before if (nodes[i].get("time") or {}).get("m") == ["plan"]}
+    backbone = {CENTRE, *CAMPAIGNS, *GOALS, ID + "sida-huizhan", ID + "liuqu"}
+    plans = {i for i in before - backbone if (nodes[i].get("time") or {}).get("m") == ["plan"]}
     dated_2023 = {i for i in before if (nodes[i].get("time") or {}).get("y") == 2023}
     assert plans and dated_2023
     p.page.select_option("#kg-mod", "result")
@@ -466,3 +467,22 @@ def test_observation_chart_in_the_panel(real_page):
     p.page.wait_for_selector("#kg-panel .chart svg")
     assert p.js("document.querySelectorAll('#kg-panel .chart svg use').length") > 0  # its text, as glyphs
     assert p.js("document.querySelectorAll('#kg-panel .chart script, #kg-panel .chart foreignObject').length") == 0
+
+
+def test_support_and_qualifier_fields_are_shown_when_present(browser, tmp_path):
+    """The fidelity fields (support, its reason, qualifier, value as written) in the panel, as text."""
+    data = payload(fixture_store(), focus=HUB, depth=1)
+    fact = next(f for f in data["details"][HUB]["out"] if f["evidence"])
+    fact["evidence"][0].update({"support": "implied", "supportReason": {"zh": "由上下文推断", "en": "inferred from context"},
+                                "qualifier": "about", "valueAsWritten": "约<b>10</b>亿元"})
+    page = Page(browser, write_html(render_html(data), tmp_path / "fidelity.html"))
+    try:
+        page.js(f"kgExplorer.select({HUB!r})")
+        page.page.wait_for_selector("#kg-panel .evidence .badge.support")
+        assert page.page.text_content("#kg-panel .evidence .badge.support") == "推断"
+        assert page.page.text_content("#kg-panel .evidence .badge.qualifier") == "约"
+        assert page.page.text_content("#kg-panel .evidence .written") == "原文写法: 约<b>10</b>亿元"
+        assert page.page.text_content("#kg-panel .evidence .reason") == "由上下文推断"
+        assert page.js("document.querySelectorAll('#kg-panel b').length") == 0
+    finally:
+        page.close()
