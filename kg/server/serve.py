@@ -341,17 +341,17 @@ def rdf_response(triples, media_type: str, *, location: str | None = None, vary:
 
 class Clients:
     """Who is running what: a client (by address) runs at most ``threads - 1`` queries at once, so
-    one client never holds every worker; a client whose query ran past ``slow_after`` seconds (or
-    was killed, or crashed its worker) is a slow client for a minute, and slow clients together
-    hold at most half the workers. Requests over these bounds wait their turn (up to the time
-    limit), then get 429."""
+    one client never holds every worker. A client whose query ran past ``slow_after`` seconds (or
+    was killed, or crashed its worker) is a slow client for a minute: it runs one query at a time,
+    and slow clients together hold at most ``threads - 1`` workers, so quick clients always find
+    one. Requests over these bounds wait their turn (up to the time limit), then get 429."""
 
     SLOW_FOR = 60.0
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.per_client = max(1, settings.threads - 1)
-        self.slow_slots = max(1, settings.threads // 2)
+        self.slow_slots = max(1, settings.threads - 1)
         self.running: dict[str, int] = {}
         self.slow_until: dict[str, float] = {}
         self.slow_running = 0
@@ -377,7 +377,8 @@ class Clients:
         async with cond:
             while True:
                 slow = self.is_slow(client)
-                if self.running.get(client, 0) < self.per_client and (not slow or self.slow_running < self.slow_slots):
+                mine = self.running.get(client, 0)
+                if (not slow and mine < self.per_client) or (slow and mine < 1 and self.slow_running < self.slow_slots):
                     break
                 remaining = until - loop.time()
                 if remaining <= 0:
