@@ -920,7 +920,8 @@ def cmd_serve(args) -> int:
     if not (build_dir / "kg.nq").exists() and not (build_dir / "current").exists():
         print(f"kg: no build in {build_dir}: building it first", file=sys.stderr)
         build(out_dir=build_dir, progress=lambda m: print(f"kg: {m}", file=sys.stderr))
-    if args.max_rows < 1 or args.timeout <= 0 or args.workers < 1 or args.threads < 1 or args.query_memory < 64:
+    if args.max_rows < 1 or args.timeout <= 0 or args.workers < 1 or args.threads < 1 or args.query_memory < 64 \
+            or args.header_timeout <= 0:
         print("kg: error: --max-rows, --workers and --threads must be at least 1, --timeout above 0 "
               "and --query-memory at least 64 (MiB)", file=sys.stderr)
         return 2
@@ -928,7 +929,8 @@ def cmd_serve(args) -> int:
     max_connections = max(16, min(args.max_connections, soft - 64 - 8 * args.threads))
     settings = Settings(host=args.host, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
                         allow_federation=args.allow_federation, threads=args.threads,
-                        query_memory_mb=args.query_memory, max_connections=max_connections)
+                        query_memory_mb=args.query_memory, max_connections=max_connections,
+                        header_timeout=args.header_timeout, keep_alive=min(5.0, args.header_timeout))
     t0 = time.perf_counter()
     app = create_app(build_dir, settings)
     site = app.state.site
@@ -981,6 +983,8 @@ def register(subparsers) -> None:
                    help="queries run at once, each in its own worker process (default 4)")
     p.add_argument("--query-memory", type=int, default=runner.DEFAULT_MEMORY_MB, metavar="MIB",
                    help=f"memory a query worker may use, in MiB (default {runner.DEFAULT_MEMORY_MB})")
+    p.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="seconds a connection may take to send a request (idle and slow clients are closed; default 10)")
     p.add_argument("--max-connections", type=int, default=1000,
                    help="open connections at most (default 1000, or fewer if the file limit is lower)")
     p.add_argument("--workers", type=int, default=1,
