@@ -140,7 +140,7 @@ class Worker:
         )
         self.fd = self.proc.stdout.fileno()
         self.quads = None
-        self._stderr_tail = b""
+        self.niced = False
 
     def send(self, job) -> None:
         _send(self.proc.stdin, job)
@@ -285,9 +285,10 @@ class WorkerPool:
     """``size`` workers for an asyncio program. Jobs wait (up to their own timeout) for a free
     worker; a worker killed at a deadline, or dead, is replaced in the background."""
 
-    def __init__(self, config: WorkerConfig, size: int = 4):
+    def __init__(self, config: WorkerConfig, size: int = 4, *, slow_after: float | None = 1.0):
         self.config = config
         self.size = size
+        self.slow_after = slow_after
         self._idle: list[Worker] = []
         self._all: set[Worker] = set()
         self._free: asyncio.Condition | None = None
@@ -351,6 +352,8 @@ class WorkerPool:
                 except asyncio.TimeoutError:
                     raise WorkerTimeout() from None
             w = self._idle.pop()
+        # a query still running after slow_after seconds yields the CPU to quick ones (nice 19)
+        demote = loop.call_later(self.slow_after, _renice, w, 19) if self.slow_after else None
         try:
             reply = await self._exchange(loop, w, job, deadline)
         except BaseException as exc:
@@ -364,6 +367,15 @@ class WorkerPool:
             self._all.discard(w)
             self._respawn(loop)
             raise
+        finally:
+            if demote is not None:
+                demote.cancel()
+        if w.niced and not _renice(w, 0):
+            # raising the priority back needs privileges most users lack: a fresh worker instead
+            w.close()
+            self._all.discard(w)
+            self._respawn(loop)
+            return _unwrap(reply)
         async with cond:
             self._idle.append(w)
             cond.notify()
@@ -414,6 +426,16 @@ class WorkerPool:
             w.close()
         self._all.clear()
         self._idle.clear()
+
+
+def _renice(w: Worker, value: int) -> bool:
+    """Set the worker's CPU priority (nice value); False when not permitted."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, w.proc.pid, value)
+    except (PermissionError, ProcessLookupError, OSError):
+        return False
+    w.niced = value > 0
+    return True
 
 
 def _kill_all(workers: set) -> None:

@@ -192,7 +192,7 @@ class Site:
         self.store = load_nq(self.release.nq)
         self.queries = runner.WorkerPool(
             runner.WorkerConfig(str(self.release.nq), "kg.server.sparql:answer_in_worker", settings.query_memory_mb),
-            size=settings.threads)
+            size=settings.threads, slow_after=settings.slow_after)
         self.queries.start()
         self.clients = Clients(settings)
         self.explorer = ExplorerAPI(self.store)
@@ -341,8 +341,9 @@ def rdf_response(triples, media_type: str, *, location: str | None = None, vary:
 
 class Clients:
     """Who is running what: a client (by address) runs at most ``threads - 1`` queries at once, so
-    one client never holds every worker. A client whose query ran past ``slow_after`` seconds (or
-    was killed, or crashed its worker) is a slow client for a minute: it runs one query at a time,
+    one client never holds every worker. A client whose query ran past ``slow_after`` seconds is a
+    slow client for five times as long as the query ran (a minute when it was killed or crashed its
+    worker): it runs one query at a time,
     and slow clients together hold at most ``threads - 1`` workers, so quick clients always find
     one. Requests over these bounds wait their turn (up to the time limit), then get 429."""
 
@@ -388,7 +389,7 @@ class Clients:
                 except asyncio.TimeoutError:
                     raise TooBusy(slow) from None
             self.running[client] = self.running.get(client, 0) + 1
-            ticket = {"client": client, "slow": slow, "timer": None}
+            ticket = {"client": client, "slow": slow, "timer": None, "start": time.monotonic()}
             if slow:
                 self.slow_running += 1
             else:
@@ -397,7 +398,8 @@ class Clients:
 
     def _turned_slow(self, ticket: dict) -> None:
         ticket["timer"] = None
-        self.slow_until[ticket["client"]] = time.monotonic() + self.SLOW_FOR
+        self.slow_until[ticket["client"]] = max(self.slow_until.get(ticket["client"], 0.0),
+                                                time.monotonic() + 5 * self.settings.slow_after)
         ticket["slow"] = True
         self.slow_running += 1
 
@@ -405,8 +407,12 @@ class Clients:
         client = ticket["client"]
         if ticket["timer"] is not None:
             ticket["timer"].cancel()
+        now = time.monotonic()
+        elapsed = now - ticket["start"]
         if failed:
-            self.slow_until[client] = time.monotonic() + self.SLOW_FOR
+            self.slow_until[client] = now + self.SLOW_FOR
+        elif elapsed > self.settings.slow_after:
+            self.slow_until[client] = max(self.slow_until.get(client, 0.0), now + min(self.SLOW_FOR, 5 * elapsed))
         cond = self._condition()
         async with cond:
             self.running[client] -= 1
