@@ -28,6 +28,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -133,9 +134,12 @@ class Worker:
         root = str(Path(__file__).resolve().parent.parent.parent)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env.setdefault("RUST_BACKTRACE", "0")
+        # stderr goes to a file, not a pipe nobody drains while the worker lives (a full pipe would
+        # block it); it is read when the worker dies, to say why
+        self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kg.read.runner", json.dumps(config.__dict__)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=env,
             start_new_session=True,  # a Ctrl-C in the terminal reaches the caller, which ends workers
         )
         self.fd = self.proc.stdout.fileno()
@@ -172,7 +176,8 @@ class Worker:
             code = self.proc.returncode
         err = b""
         try:
-            err = self.proc.stderr.read() or b""
+            self._stderr.seek(0)
+            err = self._stderr.read()[-65536:]
         except (OSError, ValueError):
             pass
         text = err.decode("utf-8", "replace")
@@ -194,7 +199,7 @@ class Worker:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+        for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 stream.close()
             except OSError:
