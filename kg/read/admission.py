@@ -108,7 +108,7 @@ def tokens(text: str) -> list[Token]:
     """The tokens of SPARQL text, whitespace and comments left out."""
     out = []
     for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
+        kind = m.lastgroup or ""
         if kind in ("ws", "comment"):
             continue
         out.append(Token(kind, m.group(), m.start(), m.end()))
@@ -288,6 +288,12 @@ def term_key(term) -> tuple:
     return (4, str(term))  # quoted triples last
 
 
+def _column_key(i: int):
+    def key(row) -> tuple:
+        return term_key(row[i])
+    return key
+
+
 def sort_rows(rows: list, variables: list[str], plan: OrderPlan) -> list:
     """rows (sequences of terms in the order of variables) sorted and sliced as plan says."""
     index = {name: i for i, name in enumerate(variables)}
@@ -297,6 +303,6 @@ def sort_rows(rows: list, variables: list[str], plan: OrderPlan) -> list:
         i = index.get(name)
         if i is None:
             continue
-        ordered.sort(key=lambda r, i=i: term_key(r[i]), reverse=desc)
+        ordered.sort(key=_column_key(i), reverse=desc)
     end = None if plan.limit is None else plan.offset + plan.limit
     return ordered[plan.offset:end]
