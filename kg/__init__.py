@@ -35,35 +35,45 @@ def _store(build_dir=None):
     from pathlib import Path
 
     from kg import paths
-    from kg.read.store import open_store
+    from kg.read.store import open_store, published
 
     key = Path(build_dir or paths.build_dir()).resolve()
-    nq = key / "kg.nq"
-    stamp = nq.stat().st_mtime_ns if nq.exists() else None
+    nq = published(key).nq
+    stamp = (str(nq), nq.stat().st_mtime_ns)
     cached = _STORES.get(key)
     if cached is None or cached[0] != stamp:
         _STORES[key] = (stamp, open_store(key))
     return _STORES[key][1]
 
 
-def query(name_or_text: str, build_dir=None, **bindings):
+def query(name_or_text: str, build_dir=None, *, isolated=None, timeout=None, **bindings):
     """Run a named query (``"cq05-awards-2023"``), a ``.rq`` file or SPARQL text on the build.
 
     Args:
         name_or_text: the query.
         build_dir: the build folder (default: build/ or $KG_BUILD).
+        isolated: run in a worker process, so that a query that crashes the query engine, needs too
+            much memory or runs too long fails with :class:`kg.errors.QueryFailed` instead of taking
+            your process down. Default (None): isolated for query text and .rq files, in-process
+            (faster) for the named queries shipped in queries/.
+        timeout: seconds an isolated query may run (None: no limit).
         **bindings: variables to bind, e.g. ``entity="yfid:jinsangzi"`` (IRIs, curies, text, numbers).
     Returns:
         a :class:`kg.read.query.QueryResult`; iterate it for :class:`kg.read.query.Row` objects whose values
         are rdflib terms (``row.python(name)`` gives plain Python values).
     Raises:
         kg.errors.InputError: unknown query, syntax error (with line and column), bad binding.
-        FileNotFoundError: no build (run ``kg build``).
+        kg.errors.QueryFailed: an isolated query timed out or crashed its worker.
+        kg.read.store.BuildUnreadable: no usable build (run ``kg build``).
     """
+    from pathlib import Path
+
+    from kg import paths
     from kg.read.query import run
 
     store = _store(build_dir)
-    result = run(store, name_or_text, bindings)
+    result = run(store, name_or_text, bindings, isolated=isolated,
+                 build_dir=Path(build_dir or paths.build_dir()), timeout=timeout)
     result.label = _labeler(store)
     return result
 

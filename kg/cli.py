@@ -183,6 +183,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # a file or folder the user named cannot be read or written
+        if exc.filename is None and not isinstance(exc, PermissionError):
+            traceback.print_exc()
+            print("kg: unexpected error (a bug): please report it with the trace above", file=sys.stderr)
+            return EXIT_UNEXPECTED
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"kg: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
     except Exception:  # noqa: BLE001 - the last resort: say it is a bug, with the trace
         traceback.print_exc()
         print("kg: unexpected error (a bug): please report it with the trace above", file=sys.stderr)

@@ -46,5 +46,10 @@ class NonConformance(KGError):
     """The data does not conform (SHACL violations, failing checks, inconsistent ontology)."""
 
 
+class QueryFailed(KGError):
+    """A query could not be answered: it ran past its time limit, or the query engine crashed or ran
+    out of memory in the worker process that ran it (the caller's process is unharmed)."""
+
+
 class JavaMissing(KGError):
     """The reasoner needs Java and none was found."""

@@ -248,7 +248,10 @@ def test_void_describes_the_build(mini, tmp_path):
     g = Graph().parse(out / "void.ttl", format="turtle")
     ds = URIRef("https://w3id.org/yufeng-kg/dataset")
     nq = [line for line in (out / "kg.nq").read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert g.value(ds, VOID.triples).toPython() == len(nq)
+    # the union default graph holds a triple once however many graphs state it (issue 9 point 8)
+    distinct = {(q.subject, q.predicate, q.object) for q in ox.parse(path=str(out / "kg.nq"), format=ox.RdfFormat.N_QUADS)}
+    assert len(distinct) < len(nq)
+    assert g.value(ds, VOID.triples).toPython() == len(distinct)
     assert {l.language for l in g.objects(ds, URIRef("http://purl.org/dc/terms/title"))} == {"zh", "en"}
     assert g.value(ds, URIRef("http://purl.org/dc/terms/license")) == URIRef("https://creativecommons.org/licenses/by/4.0/")
     assert g.value(ds, VOID.sparqlEndpoint) == URIRef("http://127.0.0.1:8000/sparql")
@@ -258,5 +261,5 @@ def test_void_describes_the_build(mini, tmp_path):
     classes = {g.value(p, VOID["class"]): g.value(p, VOID.entities).toPython() for p in g.objects(ds, VOID.classPartition)}
     assert classes[YF.District] == 1 and classes[GEO.Geometry] == 1
     props = {g.value(p, VOID.property): g.value(p, VOID.triples).toPython() for p in g.objects(ds, VOID.propertyPartition)}
-    assert sum(props.values()) == len(nq)
+    assert sum(props.values()) == len(distinct)
     assert props[SKOS.exactMatch] >= 1

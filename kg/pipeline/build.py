@@ -1,7 +1,13 @@
 """The build pipeline: data/ -> records -> RDF -> validate -> reason -> build/.
 
-Outputs are staged in a temporary folder inside the build folder and moved into place only
-after every stage has succeeded, so a failed or killed build leaves the previous build intact.
+Publishing is one atomic switch (:func:`publish`): every output of a build is written into its own
+folder ``build/releases/<id>/`` (ending with a manifest, ``BUILD.json``), then the symbolic link
+``build/current`` is pointed at it with one ``os.replace``. The files users know
+(``build/kg.trig``, ``build/kg.nq``, ``build/store``, ...) are links through ``current``, so they
+always show one whole build: the old one until the switch, the new one after. A build killed at
+any point leaves the previous build published; its half-written release is removed by the next
+build, which also keeps only the previous release besides the new one. A lock (``fcntl.flock``
+on ``build/.lock``) stops two builds from publishing into the same folder at once.
 """
 from __future__ import annotations
 
@@ -130,7 +136,7 @@ def build(
     quads = kgstore.dataset_quads(full)
     report = make_report(ds, quads, validation, result, warnings, timings)
     say(f"writing {out_dir}")
-    write_outputs(quads, report, out_dir)
+    report["build_id"] = write_outputs(quads, report, out_dir)
     lap("write", t)
     report["timings_s"] = timings
     return BuildResult(out_dir, report, validation, result, warnings)
@@ -189,33 +195,145 @@ def make_report(ds: Dataset, quads, validation: ValidationReport, result: Reason
     }
 
 
-def write_outputs(quads, report: dict, out_dir: Path) -> None:
-    """Stage every output in out_dir/.staging-*, then move each into place."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+PUBLISHED_NAMES = tuple(f"kg.{fmt}" for fmt in OUTPUT_FORMATS) + ("void.ttl", "report.json", "store")
+"""What build/ shows at its top level (links through ``current``)."""
+
+
+def write_outputs(quads, report: dict, out_dir: Path) -> str:
+    """Write every output into a new release and publish it; returns the release id.
+
+    Raises:
+        InputError: out_dir cannot be written, or another build holds its lock.
+    """
     try:
-        for fmt in OUTPUT_FORMATS:
-            (staging / f"kg.{fmt}").write_bytes(kgstore.serialize(quads, fmt))
-        (staging / "void.ttl").write_bytes(void.describe(quads))
-        (staging / "report.json").write_text(
-            json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-        kgstore.write_disk_store(quads, staging / "store")
-        _publish(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with build_lock(out_dir):
+            clean_stale(out_dir)
+            release = new_release(out_dir)
+            write_release(quads, report, release)
+            publish(out_dir, release)
+            prune_releases(out_dir, keep=2)
+            return release.name
+    except PermissionError as exc:
+        raise InputError(f"cannot write the build: {exc.strerror or exc} "
+                         f"(is the folder read-only? choose another with --out)",
+                         Position(str(exc.filename or out_dir))) from None
 
 
-def _publish(staging: Path, out_dir: Path) -> None:
-    # The store is a folder: swap it by renaming the old one aside first.
-    old = out_dir / "store"
-    if old.exists():
-        aside = Path(tempfile.mkdtemp(prefix=".old-store-", dir=out_dir))
-        os.replace(old, aside / "store")
-        os.replace(staging / "store", old)
-        shutil.rmtree(aside, ignore_errors=True)
-    else:
-        os.replace(staging / "store", old)
-    for f in sorted(staging.iterdir()):
-        if f.is_file():
-            os.replace(f, out_dir / f.name)
+class build_lock:
+    """An exclusive lock on out_dir/.lock for the time of a publish (fcntl; released on exit or death)."""
+
+    def __init__(self, out_dir: Path):
+        self.path = out_dir / ".lock"
+        self.fd = None
+
+    def __enter__(self):
+        import fcntl
+
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise InputError("another `kg build` is writing this build folder right now; wait for it to end",
+                             Position(str(self.path))) from None
+        os.ftruncate(self.fd, 0)
+        os.write(self.fd, f"{os.getpid()}\n".encode())
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+        return False
+
+
+def releases_dir(out_dir: Path) -> Path:
+    return out_dir / "releases"
+
+
+def new_release(out_dir: Path) -> Path:
+    """A fresh, empty folder for a release, named by time and process (sorts by age)."""
+    root = releases_dir(out_dir)
+    root.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = Path(tempfile.mkdtemp(prefix=f"{stamp}-{os.getpid()}-", dir=root))
+    os.chmod(path, 0o755)
+    return path
+
+
+def write_release(quads, report: dict, release: Path) -> None:
+    """Every output into the release folder, the manifest last (a release without one is unfinished)."""
+    files = {}
+    for fmt in OUTPUT_FORMATS:
+        files[f"kg.{fmt}"] = kgstore.serialize(quads, fmt)
+    files["void.ttl"] = void.describe(quads)
+    files["report.json"] = (json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    for name, data in files.items():
+        (release / name).write_bytes(data)
+    kgstore.write_disk_store(quads, release / "store")
+    manifest = {"id": release.name, "quads": len(quads), "files": {n: len(d) for n, d in files.items()}}
+    tmp = release / (kgstore.MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, release / kgstore.MANIFEST)
+
+
+def _replace_with_link(link: Path, target: str) -> None:
+    """Make link a symbolic link to target, atomically when link is already a link or a file."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(target, tmp)
+    if link.is_dir() and not link.is_symlink():
+        # a folder from a build made before releases: moved aside (removed by clean_stale)
+        os.replace(link, link.with_name(f".old-{link.name}-{os.getpid()}"))
+    os.replace(tmp, link)
+
+
+def publish(out_dir: Path, release: Path) -> None:
+    """Switch build/current to release (the one atomic step), then make sure the top-level names
+    are links through current (they already are after the first build of this kind)."""
+    _replace_with_link(out_dir / "current", os.path.join("releases", release.name))
+    for name in PUBLISHED_NAMES:
+        link = out_dir / name
+        target = os.path.join("current", name)
+        if not (link.is_symlink() and os.readlink(link) == target):
+            _replace_with_link(link, target)
+    clean_stale(out_dir)
+
+
+def clean_stale(out_dir: Path) -> None:
+    """Remove what killed builds left: unfinished releases (no manifest) other than the published
+    one, link temporaries, and the staging folders of builds made before releases."""
+    current = _current_name(out_dir)
+    for p in out_dir.glob(".*"):
+        if p.name.startswith((".staging-", ".old-store-", ".old-")) and p.name != ".lock":
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink(missing_ok=True)
+        elif p.name.endswith(".tmp") and p.is_symlink():
+            p.unlink(missing_ok=True)
+    root = releases_dir(out_dir)
+    if root.is_dir():
+        for r in root.iterdir():
+            if r.name != current and not (r / kgstore.MANIFEST).is_file():
+                shutil.rmtree(r, ignore_errors=True)
+
+
+def prune_releases(out_dir: Path, keep: int = 2) -> None:
+    """Keep the published release and the newest others up to keep in all (for a quick rollback)."""
+    current = _current_name(out_dir)
+    root = releases_dir(out_dir)
+    finished = sorted((r for r in root.iterdir() if (r / kgstore.MANIFEST).is_file()), key=lambda r: r.name)
+    others = [r for r in finished if r.name != current]
+    for r in others[: max(0, len(others) - (keep - 1))]:
+        shutil.rmtree(r, ignore_errors=True)
+
+
+def _current_name(out_dir: Path) -> str | None:
+    link = out_dir / "current"
+    try:
+        return os.path.basename(os.readlink(link))
+    except OSError:
+        return None

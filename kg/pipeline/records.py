@@ -56,6 +56,23 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+MAX_TEXT = 10_000
+"""Longest text value (label, definition, quote, ...) in characters. The longest in the data is a
+few hundred; a value far longer is a mistake (a pasted document), and a multi-megabyte label
+makes a build that pages and the explorer cannot show."""
+
+
+def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
+    value = loader.construct_scalar(node)
+    if len(value) > MAX_TEXT:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"a text value of {len(value):,} characters: at most {MAX_TEXT:,} are allowed "
+                        "(is a whole document pasted here?)", node.start_mark)
+    return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 # Dates stay strings: the literal's datatype is chosen from the text's shape, not by YAML.
 _Loader.yaml_implicit_resolvers = {
     k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]

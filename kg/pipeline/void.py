@@ -121,7 +121,7 @@ def _dumps(g: Graph, ds: URIRef, base: str) -> None:
 
 def _statistics(g: Graph, ds: URIRef, quads: list[ox.Quad]) -> None:
     per_graph = Counter(q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode))
-    per_property = Counter(q.predicate.value for q in quads)
+    per_property = Counter(p.value for _, p, _ in {(q.subject, q.predicate, q.object) for q in quads})
     members: dict[str, set[str]] = defaultdict(set)
     subjects, objects = set(), set()
     for q in quads:
@@ -131,7 +131,9 @@ def _statistics(g: Graph, ds: URIRef, quads: list[ox.Quad]) -> None:
             members[q.object.value].add(str(q.subject))
     entities = {s for s in subjects if s.startswith(f"<{ID}") and not s.startswith(f"<{ID}statement/")}
     integer = XSD.integer
-    g.add((ds, VOID.triples, Literal(len(quads), datatype=integer)))
+    # the union default graph holds each triple once, however many named graphs state it
+    distinct = {(q.subject, q.predicate, q.object) for q in quads}
+    g.add((ds, VOID.triples, Literal(len(distinct), datatype=integer)))
     g.add((ds, VOID.entities, Literal(len(entities), datatype=integer)))
     g.add((ds, VOID.distinctSubjects, Literal(len(subjects), datatype=integer)))
     g.add((ds, VOID.distinctObjects, Literal(len(objects), datatype=integer)))

@@ -270,10 +270,39 @@ def run_query(store: ox.Store, text: str, bindings: dict[str, Any] | None = None
     Raises:
         InputError: the query does not parse (message with line and column).
     """
+    kind, variables, raw, boolean, triples = run_raw(store, text, bindings, source=source)
+    if kind == "ASK":
+        return QueryResult("ASK", boolean=boolean)
+    if kind == "SELECT":
+        index = {n: i for i, n in enumerate(variables)}
+        return QueryResult("SELECT", variables=variables, rows=[Row(index=index, raw=r) for r in raw])
+    g = Graph()
+    for t in triples:
+        g.add(to_rdflib_term(t))
+    return QueryResult("CONSTRUCT", graph=g)
+
+
+def run_raw(store: ox.Store, text: str, bindings: dict[str, Any] | None = None, *,
+            source: str = "query") -> tuple[str, list[str], list[tuple], bool | None, list]:
+    """Run SPARQL text and return Oxigraph terms: (kind, variables, rows, boolean, triples).
+
+    A simple outer ORDER BY is applied here rather than by Oxigraph 0.5, whose sort panics (aborting
+    the process) on mixed terms (see :mod:`kg.read.admission`).
+
+    Raises:
+        InputError: the query does not parse (message with line and column), or a bad binding.
+    """
+    from kg.read.admission import NotAdmitted, admit, sort_rows
+
     subs = {ox.Variable(k): to_oxigraph_term(_as_term(v)) for k, v in (bindings or {}).items()}
     text, subs = inline_bindings(text, subs)
     try:
-        result = store.query(text, use_default_graph_as_union=True, substitutions=subs or None)
+        plan = admit(text, allow_service=True).order
+    except NotAdmitted:
+        plan = None  # Oxigraph says what is wrong, below
+    try:
+        result = store.query(plan.text if plan else text, use_default_graph_as_union=True,
+                             substitutions=subs or None)
     except SyntaxError as exc:
         m = re.search(r"at (\d+):(\d+)", str(exc))
         pos = Position(source, int(m.group(1)), f"column {m.group(2)}") if m else Position(source)
@@ -284,16 +313,72 @@ def run_query(store: ox.Store, text: str, bindings: dict[str, Any] | None = None
         raise InputError(f"cannot run the query with bindings {sorted(bindings or {})}: {exc}",
                          Position(source)) from exc
     if isinstance(result, ox.QueryBoolean):
-        return QueryResult("ASK", boolean=bool(result))
+        return "ASK", [], [], bool(result), []
     if isinstance(result, ox.QuerySolutions):
         names = [v.value for v in result.variables]
-        index = {n: i for i, n in enumerate(names)}
-        rows = [Row(index=index, raw=tuple(sol)) for sol in result]
-        return QueryResult("SELECT", variables=names, rows=rows)
+        rows = [tuple(sol) for sol in result]
+        if plan is not None:
+            rows = sort_rows(rows, names, plan)
+        return "SELECT", names, rows, None, []
+    return "CONSTRUCT", [], [], None, list(result)
+
+
+def answer_in_worker(store: ox.Store, job: dict):
+    """What a query worker (:mod:`kg.read.runner`) does for `kg query` / ``kg.query``: run_raw."""
+    return run_raw(store, job["text"], job["bindings"], source=job["source"])
+
+
+def run_isolated(build_dir: Path, text: str, bindings: dict[str, Any] | None = None, *,
+                 source: str = "query", timeout: float | None = None) -> QueryResult:
+    """run_query in a worker process of the build (kept for the next call), so that a query that
+    crashes the engine, exhausts memory or runs past timeout seconds fails alone.
+
+    Raises:
+        InputError: as run_query. QueryFailed: the query timed out or crashed its worker.
+    """
+    from kg.errors import QueryFailed
+    from kg.read import runner
+
+    pool = _isolated(Path(build_dir))
+    subs = {k: _as_term(v) for k, v in (bindings or {}).items()}
+    try:
+        kind, variables, raw, boolean, triples = pool.run(
+            {"text": text, "bindings": subs, "source": source}, timeout)
+    except runner.WorkerTimeout:
+        raise QueryFailed(f"{source}: the query ran past the time limit of {timeout:g} s and was stopped") from None
+    except runner.WorkerCrashed as exc:
+        raise QueryFailed(f"{source}: the query could not be answered: {exc}") from None
+    except runner.WorkerUnavailable as exc:
+        raise QueryFailed(f"{source}: {exc}") from None
+    if kind == "ASK":
+        return QueryResult("ASK", boolean=boolean)
+    if kind == "SELECT":
+        index = {n: i for i, n in enumerate(variables)}
+        return QueryResult("SELECT", variables=variables, rows=[Row(index=index, raw=r) for r in raw])
     g = Graph()
-    for t in result:
+    for t in triples:
         g.add(to_rdflib_term(t))
     return QueryResult("CONSTRUCT", graph=g)
+
+
+_ISOLATED: dict[Path, tuple] = {}
+
+
+def _isolated(build_dir: Path):
+    """The worker of a build's published release (a new one when the release changes)."""
+    from kg.read import runner
+    from kg.read.store import published
+
+    release = published(build_dir)
+    key = build_dir.resolve()
+    stamp = (str(release.nq), release.nq.stat().st_mtime_ns)
+    cached = _ISOLATED.get(key)
+    if cached is None or cached[0] != stamp:
+        if cached is not None:
+            cached[1].close()
+        _ISOLATED[key] = (stamp, runner.IsolatedQueries(
+            runner.WorkerConfig(str(release.nq), "kg.read.query:answer_in_worker")))
+    return _ISOLATED[key][1]
 
 
 def _blank_comments(text: str) -> str:
@@ -360,8 +445,9 @@ def _as_term(v):
 
 # -- named queries with their directives (default bindings, a networkx step) ---------------------
 
-def run(store: ox.Store, ref: str, bindings: dict[str, Any] | None = None, *,
-        queries_dir: Path | None = None) -> QueryResult:
+def run(store: ox.Store | None, ref: str, bindings: dict[str, Any] | None = None, *,
+        queries_dir: Path | None = None, isolated: bool | None = None, build_dir: Path | None = None,
+        timeout: float | None = None) -> QueryResult:
     """Run a named query, a query file or SPARQL text, honouring its header directives.
 
     ``# bind: NAME = VALUE`` lines give default bindings (overridden by ``bindings``);
@@ -373,10 +459,25 @@ def run(store: ox.Store, ref: str, bindings: dict[str, Any] | None = None, *,
         bindings: variable name -> value (rdflib term, IRI, ``prefix:local`` curie, str or number).
     Returns:
         a QueryResult (rows of rdflib terms).
+        isolated: run in a worker process of build_dir (see :func:`run_isolated`); None (default):
+            isolated for query text and files, in-process (faster) for the named queries of queries/.
+        build_dir: the build (needed when isolated; store may then be None).
+        timeout: seconds an isolated query may run (None: no limit).
     Raises:
         InputError: unknown name, unreadable file, syntax error (with line and column), bad directive.
+        QueryFailed: an isolated query timed out or crashed its worker.
     """
     text, name = resolve_query(ref, queries_dir)
+    if isolated is None:
+        isolated = name is None and build_dir is not None
+    if isolated and build_dir is None:
+        raise ValueError("run(isolated=True) needs build_dir")
+
+    def execute(merged_bindings):
+        if isolated:
+            return run_isolated(Path(build_dir), text, merged_bindings, source=source, timeout=timeout)
+        return run_query(store, text, merged_bindings, source=source)
+
     source = name or (ref if len(ref) < 256 and "\n" not in ref else "query")
     header = header_of(text, source)
     merged: dict[str, Any] = dict(header.bindings)
@@ -384,9 +485,8 @@ def run(store: ox.Store, ref: str, bindings: dict[str, Any] | None = None, *,
     if header.networkx:
         step = parse_networkx(header.networkx, source)
         params = {k: merged.pop(k) for k in step.uses if k in merged}
-        result = run_query(store, text, merged, source=source)
-        return networkx_step(result, step, params, source)
-    return run_query(store, text, merged, source=source)
+        return networkx_step(execute(merged), step, params, source)
+    return execute(merged)
 
 
 @dataclass
@@ -694,8 +794,11 @@ def cmd_query(args) -> int:
     ref = sys.stdin.read() if args.query == "-" else args.query
     if args.query == "-" and not ref.strip():
         raise InputError("no query on stdin")
-    store = open_store(args.build or paths.build_dir())
-    result = run(store, ref, _parse_bindings(args.bind))
+    build_dir = Path(args.build or paths.build_dir())
+    store = open_store(build_dir)
+    isolated = False if args.in_process else None
+    result = run(store, ref, _parse_bindings(args.bind), isolated=isolated, build_dir=build_dir,
+                 timeout=args.timeout)
     fmt = args.format or ("ttl" if result.kind == "CONSTRUCT" else "table")
     label = None
     if fmt == "table":
@@ -717,4 +820,7 @@ def register(sub) -> None:
     p.add_argument("--bind", action="append", metavar="NAME=VALUE",
                    help="bind a variable (IRI, prefix:local or text); repeatable")
     p.add_argument("--build", type=Path, help="build folder (default: build/ or $KG_BUILD)")
+    p.add_argument("--timeout", type=float, help="seconds the query may run (query text and files; default: no limit)")
+    p.add_argument("--in-process", action="store_true",
+                   help="run query text in this process (faster start; a crash of the engine then ends kg)")
     p.set_defaults(func=cmd_query)

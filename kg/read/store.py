@@ -5,6 +5,8 @@ graph gives the same bytes every time.
 """
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -12,6 +14,7 @@ from oxrdflib import OxigraphStore
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
+from kg.errors import InputError, Position
 from kg.namespaces import PREFIXES
 
 FORMATS = {
@@ -78,24 +81,101 @@ def write_disk_store(quads: list[ox.Quad], path: Path) -> None:
     del store
 
 
-def open_store(build_dir: Path, *, in_memory: bool = True) -> ox.Store:
-    """Open the built graph: loaded into memory from kg.nq (default) or the on-disk store.
+class BuildUnreadable(InputError):
+    """The build folder holds no usable build: missing, empty, truncated or corrupt (exit 2)."""
+
+
+MANIFEST = "BUILD.json"
+"""Written last into every release: its id, and the size of each file (to detect truncation)."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """A published build: the folder its files are in, and its id (None for a legacy flat build)."""
+
+    path: Path
+    id: str | None
+
+    @property
+    def nq(self) -> Path:
+        return self.path / "kg.nq"
+
+
+def published(build_dir: Path) -> Release:
+    """The release a build folder publishes: ``build/current`` (see :mod:`kg.pipeline.build`),
+    or the folder itself for a build written before releases (or copied flat).
 
     Raises:
-        FileNotFoundError: there is no build in build_dir (run `kg build`).
+        BuildUnreadable: no build there, or its files do not match its manifest (truncated).
     """
     build_dir = Path(build_dir)
-    nq = build_dir / "kg.nq"
-    if in_memory:
-        if not nq.is_file():
-            raise FileNotFoundError(f"{nq} not found: run `kg build` first")
-        store = ox.Store()
+    current = build_dir / "current"
+    try:
+        folder = current.resolve(strict=True) if (current.is_symlink() or current.exists()) else build_dir
+    except (OSError, RuntimeError) as exc:
+        raise BuildUnreadable(f"the published build is missing ({exc}): run `kg build` again",
+                              Position(str(current))) from None
+    nq = folder / "kg.nq"
+    if not nq.is_file():
+        raise BuildUnreadable("not found: run `kg build` first", Position(str(build_dir / "kg.nq")))
+    manifest = folder / MANIFEST
+    build_id = None
+    if manifest.is_file():
+        try:
+            info = json.loads(manifest.read_text(encoding="utf-8"))
+            build_id = str(info["id"])
+            sizes = dict(info.get("files", {}))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise BuildUnreadable(f"the build manifest is unreadable ({exc}): run `kg build` again",
+                                  Position(str(manifest))) from None
+        for name, size in sizes.items():
+            f = folder / name
+            actual = f.stat().st_size if f.is_file() else None
+            if actual != size:
+                raise BuildUnreadable(f"{'missing' if actual is None else f'{actual} bytes, expected {size}'}: "
+                                      "the build is truncated or was changed; run `kg build` again",
+                                      Position(str(f))) from None
+    if nq.stat().st_size == 0:
+        raise BuildUnreadable("the build is empty (0 bytes): run `kg build` again", Position(str(nq)))
+    return Release(folder, build_id)
+
+
+def load_nq(nq: Path) -> ox.Store:
+    """kg.nq loaded into an in-memory store.
+
+    Raises:
+        BuildUnreadable: the file does not parse, or holds no quads.
+    """
+    store = ox.Store()
+    try:
         store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
-        return store
-    path = build_dir / "store"
+    except SyntaxError as exc:
+        raise BuildUnreadable(f"corrupt N-Quads ({exc}): the build is damaged; run `kg build` again",
+                              Position(str(nq))) from None
+    except (MemoryError, OSError) as exc:
+        raise BuildUnreadable(f"cannot be loaded ({type(exc).__name__}: {exc})", Position(str(nq))) from None
+    if len(store) == 0:
+        raise BuildUnreadable("the build holds no quads: run `kg build` again", Position(str(nq)))
+    return store
+
+
+def open_store(build_dir: Path, *, in_memory: bool = True) -> ox.Store:
+    """Open the published build: loaded into memory from kg.nq (default) or the on-disk store.
+
+    Raises:
+        BuildUnreadable (an InputError): there is no build in build_dir (run `kg build`), or it is
+            empty, truncated or corrupt.
+    """
+    release = published(Path(build_dir))
+    if in_memory:
+        return load_nq(release.nq)
+    path = release.path / "store"
     if not path.is_dir():
-        raise FileNotFoundError(f"{path} not found: run `kg build` first")
-    return ox.Store.read_only(str(path))
+        raise BuildUnreadable("not found: run `kg build` first", Position(str(path)))
+    try:
+        return ox.Store.read_only(str(path))
+    except OSError as exc:
+        raise BuildUnreadable(f"the on-disk store cannot be opened ({exc})", Position(str(path))) from None
 
 
 def read_quads(build_dir: Path) -> list[ox.Quad]:
@@ -106,12 +186,13 @@ def read_quads(build_dir: Path) -> list[ox.Quad]:
     back as 0), while the parser keeps the datatype as written.
 
     Raises:
-        FileNotFoundError: there is no build in build_dir (run `kg build`).
+        BuildUnreadable: there is no build in build_dir (run `kg build`), or it is corrupt.
     """
-    nq = Path(build_dir) / "kg.nq"
-    if not nq.is_file():
-        raise FileNotFoundError(f"{nq} not found: run `kg build` first")
-    return sorted(ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS), key=_sort_key)
+    nq = published(Path(build_dir)).nq
+    try:
+        return sorted(ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS), key=_sort_key)
+    except SyntaxError as exc:
+        raise BuildUnreadable(f"corrupt N-Quads ({exc}): run `kg build` again", Position(str(nq))) from None
 
 
 def as_rdflib(store: ox.Store) -> Dataset:

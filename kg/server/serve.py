@@ -10,14 +10,22 @@
 - ``/.well-known/void``: the VoID description of the dataset, when the build has one.
 
 Safe by default: no update operation exists; SERVICE, FROM / FROM NAMED, protocol datasets and
-updates are refused (403) on a real parse; queries are limited in size (413), time (504) and
+updates are refused (403) before anything runs; queries are limited in size (413), time (504) and
 rows (truncated, marked by ``X-SPARQL-Truncated``); every page escapes what it shows; responses
 carry a same-origin Content-Security-Policy.
+
+Nothing a request does can stop the server: queries run in worker processes
+(:mod:`kg.read.runner`) with a memory cap each, killed at their deadline and replaced when they
+die; a client whose queries run slow is held to a share of the workers; idle and slow
+connections are closed and open connections are capped (:class:`GuardedH11Protocol`). The
+server serves the published build (``build/current``) and names it in ``X-KG-Build`` and in the
+service description.
 """
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -47,7 +55,8 @@ from kg.server import sparql as sp
 from kg.views import viz
 from kg.server.explorer_api import BadParameter, ExplorerAPI, NotFound
 from kg.namespaces import ID, SOURCE, curie
-from kg.read.store import open_store
+from kg.read import runner
+from kg.read.store import load_nq, published
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES = WEB / "templates"
@@ -77,7 +86,24 @@ class Settings:
     allow_federation: bool = False
     """Let queries use SERVICE (reaching other servers); FROM, LOAD and updates stay refused."""
     threads: int = 4
-    """Worker threads running queries at once."""
+    """Worker processes running queries at once."""
+    query_memory_mb: int = runner.DEFAULT_MEMORY_MB
+    """Address space a query worker may use (MiB); a query needing more fails alone."""
+    slow_after: float = 1.0
+    """A query running longer than this (seconds) makes its client a slow client for a minute."""
+    max_connections: int = 1000
+    """Open connections at most; more are closed at once."""
+    header_timeout: float = 10.0
+    """Seconds a connection may take to send a request's headers (slow or idle clients are closed)."""
+    keep_alive: float = 5.0
+    """Seconds an idle keep-alive connection stays open."""
+
+    @property
+    def public_base(self) -> str:
+        """This server's base URL, from its own settings (never from a request's Host header)."""
+        host = self.host if self.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
 
 # ----- the site: everything computed once from the build -------------------------------------
@@ -161,11 +187,17 @@ class Site:
     def __init__(self, build_dir: Path, settings: Settings):
         self.build_dir = Path(build_dir)
         self.settings = settings
-        self.store = open_store(self.build_dir)
+        self.release = published(self.build_dir)
+        self.build_id = self.release.id or "unversioned"
+        self.store = load_nq(self.release.nq)
+        self.queries = runner.WorkerPool(
+            runner.WorkerConfig(str(self.release.nq), "kg.server.sparql:answer_in_worker", settings.query_memory_mb),
+            size=settings.threads, slow_after=settings.slow_after)
+        self.queries.start()
+        self.clients = Clients(settings)
         self.explorer = ExplorerAPI(self.store)
         self.index = self.explorer.viz.index
         self.describer = self.explorer.viz.describer
-        self.runner = sp.QueryRunner(self.store, threads=settings.threads)
         self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.globals.update(local_path=linked_data.local_path, curie=curie)
@@ -174,11 +206,30 @@ class Site:
         self.ontology_doc = linked_data.ontology_doc(self.ontology_triples)
         self.examples = examples()
         self.graph_counts = self._graph_counts()
+        self.union_triples = self._union_triples()
+        self.void = self._void()
         self._descriptions: dict[str, object] = {}
 
     def _graph_counts(self) -> list[tuple[str, int]]:
         rows = self.store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
         return [(r["g"].value, int(r["n"].value)) for r in rows]
+
+    def _union_triples(self) -> int:
+        """Triples in the union default graph: each counted once, however many graphs state it."""
+        rows = self.store.query("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }")
+        return int(next(iter(rows))["n"].value)
+
+    def _void(self) -> bytes | None:
+        """void.ttl of the release, its URLs on this server's real address."""
+        from kg.pipeline.void import PUBLIC_BASE
+
+        path = self.release.path / "void.ttl"
+        if not path.is_file():
+            return None
+        return path.read_bytes().replace(f"<{PUBLIC_BASE}/".encode(), f"<{self.settings.public_base}/".encode())
+
+    def close(self) -> None:
+        self.queries.close()
 
     def describe(self, iri: str):
         """Describer.describe, cached (the graph does not change while the server runs)."""
@@ -201,15 +252,16 @@ class HeadersMiddleware:
     A response may set its own Content-Security-Policy (the explorer page adds hashes).
     """
 
-    def __init__(self, app):
+    def __init__(self, app, build_id: str = ""):
         self.app = app
+        self.build_id = build_id
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["method"] == "OPTIONS":
-            headers = [(b"access-control-allow-origin", b"*"),
+        if scope["method"] == "OPTIONS" and _known_path(scope["path"]):
+            headers = [(b"allow", b"GET, HEAD, POST, OPTIONS"),(b"access-control-allow-origin", b"*"),
                        (b"access-control-allow-methods", b"GET, HEAD, POST, OPTIONS"),
                        (b"access-control-allow-headers", b"Accept, Content-Type"),
                        (b"access-control-max-age", b"600"), (b"content-length", b"0")]
@@ -221,16 +273,26 @@ class HeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
-                extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
+                extra = [(b"x-kg-build", self.build_id.encode("ascii", "replace")),
+                         (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
                          (b"x-frame-options", b"DENY"), (b"access-control-allow-origin", b"*"),
                          (b"access-control-expose-headers",
-                          b"Content-Type, Content-Location, X-SPARQL-Truncated, X-SPARQL-MaxRows")]
+                          b"Content-Type, Content-Location, X-SPARQL-Truncated, X-SPARQL-MaxRows, X-KG-Build")]
                 if b"content-security-policy" not in names:
                     extra.append((b"content-security-policy", CSP.encode()))
                 message = {**message, "headers": headers + [h for h in extra if h[0] not in names]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+_KNOWN = re.compile(r"^/(|sparql|query|ontology(\.\w+)?|\.well-known/void|favicon\.ico|"
+                    r"(id|source|api|static|dumps)/.+)$")
+
+
+def _known_path(path: str) -> bool:
+    """Whether a path is one this server answers (an OPTIONS preflight elsewhere is a 404)."""
+    return _KNOWN.match(path) is not None
 
 
 # ----- helpers --------------------------------------------------------------------------------
@@ -277,92 +339,210 @@ def rdf_response(triples, media_type: str, *, location: str | None = None, vary:
 
 # ----- /sparql --------------------------------------------------------------------------------
 
+class Clients:
+    """Who is running what: a client (by address) runs at most ``threads - 1`` queries at once, so
+    one client never holds every worker. A client whose query ran past ``slow_after`` seconds is a
+    slow client for five times as long as the query ran (a minute when it was killed or crashed its
+    worker): it runs one query at a time,
+    and slow clients together hold at most ``threads - 1`` workers, so quick clients always find
+    one. Requests over these bounds wait their turn (up to the time limit), then get 429."""
+
+    SLOW_FOR = 60.0
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.per_client = max(1, settings.threads - 1)
+        self.slow_slots = max(1, settings.threads - 1)
+        self.running: dict[str, int] = {}
+        self.slow_until: dict[str, float] = {}
+        self.slow_running = 0
+        self._cond: asyncio.Condition | None = None
+
+    def _condition(self) -> asyncio.Condition:
+        if self._cond is None:
+            self._cond = asyncio.Condition()
+        return self._cond
+
+    def is_slow(self, client: str) -> bool:
+        return self.slow_until.get(client, 0.0) > time.monotonic()
+
+    async def enter(self, client: str, wait: float) -> dict:
+        """Take a place for one query of client (waiting at most ``wait`` seconds).
+
+        Raises:
+            TooBusy: the client's places stayed taken.
+        """
+        cond = self._condition()
+        loop = asyncio.get_running_loop()
+        until = loop.time() + wait
+        async with cond:
+            while True:
+                slow = self.is_slow(client)
+                mine = self.running.get(client, 0)
+                if (not slow and mine < self.per_client) or (slow and mine < 1 and self.slow_running < self.slow_slots):
+                    break
+                remaining = until - loop.time()
+                if remaining <= 0:
+                    raise TooBusy(slow)
+                try:
+                    await asyncio.wait_for(cond.wait(), remaining)
+                except asyncio.TimeoutError:
+                    raise TooBusy(slow) from None
+            self.running[client] = self.running.get(client, 0) + 1
+            ticket = {"client": client, "slow": slow, "timer": None, "start": time.monotonic()}
+            if slow:
+                self.slow_running += 1
+            else:
+                ticket["timer"] = loop.call_later(self.settings.slow_after, self._turned_slow, ticket)
+            return ticket
+
+    def _turned_slow(self, ticket: dict) -> None:
+        ticket["timer"] = None
+        self.slow_until[ticket["client"]] = max(self.slow_until.get(ticket["client"], 0.0),
+                                                time.monotonic() + 5 * self.settings.slow_after)
+        ticket["slow"] = True
+        self.slow_running += 1
+
+    async def leave(self, ticket: dict, *, failed: bool = False) -> None:
+        client = ticket["client"]
+        if ticket["timer"] is not None:
+            ticket["timer"].cancel()
+        now = time.monotonic()
+        elapsed = now - ticket["start"]
+        if failed:
+            self.slow_until[client] = now + self.SLOW_FOR
+        elif elapsed > self.settings.slow_after:
+            self.slow_until[client] = max(self.slow_until.get(client, 0.0), now + min(self.SLOW_FOR, 5 * elapsed))
+        cond = self._condition()
+        async with cond:
+            self.running[client] -= 1
+            if not self.running[client]:
+                del self.running[client]
+            if ticket["slow"]:
+                self.slow_running -= 1
+            if len(self.slow_until) > 10000:  # forget old entries
+                now = time.monotonic()
+                self.slow_until = {c: t for c, t in self.slow_until.items() if t > now}
+            cond.notify_all()
+
+
+class TooBusy(Exception):
+    """A client has as many queries running as it may."""
+
+    def __init__(self, slow: bool):
+        self.slow = slow
+        super().__init__()
+
+
+PROTOCOL_DATASET = ("default-graph-uri", "named-graph-uri")
+
+
 async def sparql_endpoint(request: Request) -> Response:
     """The SPARQL 1.1 Protocol query operation."""
     site: Site = request.app.state.site
-    limit = site.settings.max_query_bytes
-    if request.method == "GET":
+    settings = site.settings
+    limit = settings.max_query_bytes
+    url_params = list(request.query_params.multi_items())
+    if request.method in ("GET", "HEAD"):
         if len(request.url.query.encode()) > limit * 3:  # percent-encoding at most triples the size
             return text_error(413, f"the query is too long: at most {limit} bytes (use POST for long queries)")
-        params = list(request.query_params.multi_items())
+        params = url_params
     else:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         try:
-            body = await read_body(request, limit)
+            body = await asyncio.wait_for(read_body(request, limit), settings.header_timeout)
         except TooLarge:
             return text_error(413, f"the request body is too large: at most {limit} bytes")
+        except asyncio.TimeoutError:
+            return text_error(408, f"the request body did not arrive within {settings.header_timeout:g} s")
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return text_error(400, "the request body is not UTF-8")
         if ctype == "application/x-www-form-urlencoded":
-            params = parse_qsl(text, keep_blank_values=True)
+            # parameters in the URL of a form POST are not part of the protocol: refused below
+            # when they ask for something (update, a dataset), never silently ignored
+            params = parse_qsl(text, keep_blank_values=True) + url_params
         elif ctype == "application/sparql-query":
-            params = list(request.query_params.multi_items()) + [("query", text)]
+            params = url_params + [("query", text)]
         elif ctype == "application/sparql-update":
             return text_error(403, "SPARQL Update is not allowed: this endpoint is read-only")
         else:
             return text_error(415, "POST the query as application/x-www-form-urlencoded (query=...) or "
                                    f"as application/sparql-query; got Content-Type {ctype or '(none)'!r}")
     names = [k for k, _ in params]
-    if "update" in names:
+    if "update" in names or "using-graph-uri" in names or "using-named-graph-uri" in names:
         return text_error(403, "SPARQL Update is not allowed: this endpoint is read-only")
-    if "default-graph-uri" in names or "named-graph-uri" in names:
+    if any(n in names for n in PROTOCOL_DATASET):
         return text_error(403, "default-graph-uri and named-graph-uri are not supported: queries run on the "
                                "union of the graphs of this dataset; use GRAPH <...> { } in the query")
     queries = [v for k, v in params if k == "query"]
     if not queries:
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return service_description(request)
         return text_error(400, "no query: send query=... (form) or the query itself as application/sparql-query")
     if len(queries) > 1:
         return text_error(400, "more than one query parameter")
     query = queries[0]
+    if not query.strip():
+        return text_error(400, "the query is empty: send a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE)")
     if len(query.encode("utf-8")) > limit:
         return text_error(413, f"the query is too long: at most {limit} bytes")
     fmt = next((v for k, v in params if k in ("format", "output")), None)
-    accept = request.headers.get("accept")
-    settings = site.settings
-    deadline = time.monotonic() + settings.timeout
     try:
-        future = site.runner.submit(answer_query, site, query, accept, fmt, deadline)
-    except sp.Busy:
-        return text_error(503, "the server is busy with other queries (some may have run past their time limit); "
-                               "try again shortly", **{"Retry-After": "5"})
-    try:
-        status, media_type, body, headers = await asyncio.wait_for(asyncio.wrap_future(future),
-                                                                   settings.timeout + 0.25)
-    except (asyncio.TimeoutError, sp.QueryTimeout):
-        return text_error(504, f"the query ran past the time limit of {settings.timeout:g} s and was stopped; "
-                               "add LIMIT, narrow the patterns, or ask for fewer results")
+        admitted = sp.check_query(query, allow_service=settings.allow_federation)
+        media_type = choose_media_type(admitted.form, request.headers.get("accept"), fmt)
     except sp.Refused as exc:
         return text_error(exc.status, str(exc))
     except conneg.NotAcceptable as exc:
         return text_error(406, str(exc))
+    client = request.client.host if request.client else "unknown"
+    try:
+        ticket = await site.clients.enter(client, settings.timeout)
+    except TooBusy as exc:
+        why = ("your recent queries ran slow, and slow queries may only use part of the server"
+               if exc.slow else "you have as many queries running as one client may")
+        return text_error(429, f"too many queries at once: {why}; wait for them to end and try again",
+                          **{"Retry-After": "5"})
+    job = {"text": query, "admitted": admitted, "media_type": media_type, "max_rows": settings.max_rows,
+           "timeout": settings.timeout}
+    failed = True
+    try:
+        status, media_type, body, headers = await site.queries.run(job, settings.timeout + 0.5)
+        failed = False
+    except (runner.WorkerTimeout, sp.QueryTimeout):
+        return text_error(504, f"the query ran past the time limit of {settings.timeout:g} s and was stopped; "
+                               "add LIMIT, narrow the patterns, or ask for fewer results")
+    except runner.WorkerCrashed as exc:
+        return text_error(500, f"the query could not be answered: {exc}. The server itself is fine; "
+                               "simplify the query (for instance drop ORDER BY inside a subquery)")
+    except runner.WorkerUnavailable as exc:
+        return text_error(503, f"no query worker is available: {exc}", **{"Retry-After": "5"})
+    except sp.Refused as exc:
+        failed = False
+        return text_error(exc.status, str(exc))
+    except sp.NotWritable as exc:
+        failed = False
+        return text_error(406, str(exc))
+    finally:
+        await site.clients.leave(ticket, failed=failed)
     return Response(body, status_code=status, headers=headers, media_type=_media_type_header(media_type))
 
 
-def answer_query(site: Site, query: str, accept: str | None, fmt: str | None, deadline: float):
-    """Check, negotiate, run and write one query (in a worker thread).
+def choose_media_type(form: str, accept: str | None, fmt: str | None) -> str:
+    """The media type to answer a query of this form in (``format=`` first, then Accept).
 
-    Returns (status, media type, body, headers). Raises Refused, NotAcceptable, QueryTimeout.
+    Raises:
+        Refused: an unknown ``format=``. NotAcceptable: nothing in Accept fits.
     """
-    checked = sp.check_query(query, allow_service=site.settings.allow_federation)
-    is_graph = checked.form in ("CONSTRUCT", "DESCRIBE")
+    is_graph = form in ("CONSTRUCT", "DESCRIBE")
     offers = sp.GRAPH_TYPES if is_graph else sp.RESULT_TYPES
     if fmt:
         media_type = sp.format_override(fmt, is_graph)
         if media_type is None:
-            raise sp.Refused(400, f"unknown format {fmt!r} for a {checked.form} query; use one of: "
-                                  + ", ".join(offers))
-    else:
-        media_type = conneg.negotiate(accept, offers)
-    outcome = sp.execute(site.store, query, deadline=deadline, max_rows=site.settings.max_rows)
-    headers = {"Vary": "Accept"}
-    if outcome.truncated:
-        headers["X-SPARQL-Truncated"] = "true"
-        headers["X-SPARQL-MaxRows"] = str(site.settings.max_rows)
-    return 200, media_type, sp.write(outcome, media_type), headers
+            raise sp.Refused(400, f"unknown format {fmt!r} for a {form} query; use one of: " + ", ".join(offers))
+        return media_type
+    return conneg.negotiate(accept, offers)
 
 
 def service_description(request: Request) -> Response:
@@ -375,24 +555,25 @@ def service_description(request: Request) -> Response:
         return text_error(406, str(exc))
     if media_type == HTML:
         return RedirectResponse("/query", status_code=303)
-    endpoint = str(request.url.replace(query="", fragment=""))
+    endpoint = site.settings.public_base + "/sparql"
     formats = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                "Turtle", "N-Triples", "JSON-LD", "RDF_XML"]
     named = "".join(
         f"""    sd:namedGraph [ a sd:NamedGraph ; sd:name <{g}> ;
         sd:graph [ a sd:Graph ; void:triples {n} ] ] ;\n""" for g, n in site.graph_counts)
-    total = sum(n for _, n in site.graph_counts)
+    total = site.union_triples
     features = "sd:UnionDefaultGraph" + (", sd:BasicFederatedQuery" if site.settings.allow_federation else "")
     ttl = f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
 @prefix void: <http://rdfs.org/ns/void#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
 
 [] a sd:Service ;
   rdfs:label "鱼峰区知识图谱 SPARQL 端点"@zh, "Yufeng KG SPARQL endpoint"@en ;
   sd:endpoint <{endpoint}> ;
   sd:supportedLanguage sd:SPARQL11Query ;
   sd:feature {features} ;
-{"".join(f"  sd:resultFormat <http://www.w3.org/ns/formats/{f}> ;{chr(10)}" for f in formats)}  sd:defaultDataset [ a sd:Dataset ;
+{"".join(f"  sd:resultFormat <http://www.w3.org/ns/formats/{f}> ;{chr(10)}" for f in formats)}  sd:defaultDataset [ a sd:Dataset ; dcterms:identifier {json.dumps(site.build_id)} ;
     sd:defaultGraph [ a sd:Graph ; rdfs:comment "the union of all named graphs" ; void:triples {total} ] ;
 {named}  ] .
 """
@@ -504,11 +685,26 @@ def ontology_page(request: Request) -> Response:
 def void_page(request: Request) -> Response:
     """/.well-known/void: build/void.ttl when the build has it."""
     site: Site = request.app.state.site
-    path = site.build_dir / "void.ttl"
-    if not path.is_file():
-        return text_error(404, "no VoID description in this build (build/void.ttl is missing); "
+    if site.void is None:
+        return text_error(404, "no VoID description in this build (void.ttl is missing); "
                                "the SPARQL service description is at /sparql")
-    return Response(path.read_bytes(), media_type="text/turtle; charset=utf-8")
+    return Response(site.void, media_type="text/turtle; charset=utf-8")
+
+
+def dump_file(request: Request) -> Response:
+    """/dumps/{name}: the published build's files that the VoID description lists."""
+    from starlette.responses import FileResponse
+
+    from kg.pipeline.void import DUMPS
+
+    site: Site = request.app.state.site
+    name = request.path_params["name"]
+    path = site.release.path / name
+    if name not in DUMPS or not path.is_file():
+        return text_error(404, f"no dump {name!r}; there are: " + ", ".join(f"/dumps/{n}" for n in DUMPS))
+    media = DUMPS[name][0]
+    return FileResponse(path, media_type=_media_type_header(media) if media.startswith("text/") else media,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # ----- pages ----------------------------------------------------------------------------------
@@ -616,7 +812,8 @@ def create_app(build_dir: Path, settings: Settings | None = None) -> Starlette:
     """The ASGI app serving the build in build_dir (loaded into memory once).
 
     Raises:
-        FileNotFoundError: build_dir holds no build (run `kg build`).
+        BuildUnreadable: build_dir holds no usable build (run `kg build`).
+        WorkerUnavailable: the query workers could not start.
     """
     settings = settings or Settings()
     site = Site(Path(build_dir), settings)
@@ -629,6 +826,7 @@ def create_app(build_dir: Path, settings: Settings | None = None) -> Starlette:
         Route("/ontology", ontology_page),
         Route("/ontology.{suffix}", ontology_page),
         Route("/.well-known/void", void_page),
+        Route("/dumps/{name}", dump_file, methods=["GET", "HEAD"]),
         Route("/favicon.ico", lambda request: Response(status_code=204)),  # browsers ask; no 404 noise
         Route("/api/graph", api_graph),
         Route("/api/search", api_search),
@@ -644,49 +842,128 @@ def create_app(build_dir: Path, settings: Settings | None = None) -> Starlette:
             return JSONResponse({"error": message}, status_code=status)
         return text_error(status, f"{message}: {request.url.path}; see / (explorer), /query, /sparql, /ontology")
 
-    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        try:
+            yield
+        finally:
+            site.close()
+
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found}, lifespan=lifespan)
     app.state.site = site
     app.state.settings = settings
-    app.add_middleware(HeadersMiddleware)
+    app.add_middleware(HeadersMiddleware, build_id=site.build_id)
     return app
 
 
 # ----- the CLI --------------------------------------------------------------------------------
 
+class GuardedH11Protocol:
+    """Made into a subclass of uvicorn's h11 protocol on first use (uvicorn is imported lazily).
+
+    Beyond uvicorn's keep-alive timeout (which only starts after a response), a connection must
+    deliver a request's headers within ``header_timeout`` seconds of opening or of its last
+    response, however slowly it dribbles bytes; and connections beyond ``max_connections`` are
+    closed at once rather than left to exhaust the file handles.
+    """
+
+    settings: Settings = Settings()
+
+    @classmethod
+    def make(cls, settings: Settings):
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        class Guarded(H11Protocol):
+            def connection_made(self, transport):
+                super().connection_made(transport)
+                self._header_timer = None
+                if len(self.connections) > settings.max_connections:
+                    transport.abort()
+                    return
+                self._arm()
+
+            def _arm(self):
+                if self._header_timer is not None:
+                    self._header_timer.cancel()
+                self._header_timer = self.loop.call_later(settings.header_timeout, self._expire)
+
+            def _expire(self):
+                self._header_timer = None
+                if self.cycle is not None and not self.cycle.response_complete:
+                    return  # a request is being answered: its own limits apply
+                if not self.transport.is_closing():
+                    self.transport.close()
+
+            def on_response_complete(self):
+                super().on_response_complete()
+                if not self.transport.is_closing():
+                    self._arm()
+
+            def connection_lost(self, exc):
+                if getattr(self, "_header_timer", None) is not None:
+                    self._header_timer.cancel()
+                    self._header_timer = None
+                super().connection_lost(exc)
+
+        return Guarded
+
+
+def uvicorn_options(settings: Settings) -> dict:
+    """uvicorn's limits for this server (connections, keep-alive, header sizes)."""
+    return {"http": GuardedH11Protocol.make(settings), "timeout_keep_alive": settings.keep_alive,
+            "limit_concurrency": settings.max_connections, "h11_max_incomplete_event_size": 64 * 1024,
+            "backlog": 512, "timeout_graceful_shutdown": 5, "log_level": "warning", "access_log": False}
+
+
 def cmd_serve(args) -> int:
+    import resource
+
     import uvicorn
 
     from kg import paths
     from kg.pipeline.build import build
 
     build_dir = Path(args.build or paths.build_dir())
-    if not (build_dir / "kg.nq").is_file():
+    if not (build_dir / "kg.nq").exists() and not (build_dir / "current").exists():
         print(f"kg: no build in {build_dir}: building it first", file=sys.stderr)
         build(out_dir=build_dir, progress=lambda m: print(f"kg: {m}", file=sys.stderr))
-    if args.max_rows < 1 or args.timeout <= 0 or args.workers < 1 or args.threads < 1:
-        print("kg: error: --max-rows, --workers and --threads must be at least 1 and --timeout above 0",
-              file=sys.stderr)
+    if args.max_rows < 1 or args.timeout <= 0 or args.workers < 1 or args.threads < 1 or args.query_memory < 64 \
+            or args.header_timeout <= 0:
+        print("kg: error: --max-rows, --workers and --threads must be at least 1, --timeout above 0 "
+              "and --query-memory at least 64 (MiB)", file=sys.stderr)
         return 2
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    max_connections = max(16, min(args.max_connections, soft - 64 - 8 * args.threads))
     settings = Settings(host=args.host, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
-                        allow_federation=args.allow_federation, threads=args.threads)
+                        allow_federation=args.allow_federation, threads=args.threads,
+                        query_memory_mb=args.query_memory, max_connections=max_connections,
+                        header_timeout=args.header_timeout, keep_alive=min(5.0, args.header_timeout))
     t0 = time.perf_counter()
     app = create_app(build_dir, settings)
-    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
-    print(f"kg: serving {build_dir} ({len(app.state.site.store)} quads, ready in {time.perf_counter() - t0:.1f} s)\n"
+    site = app.state.site
+    url = settings.public_base
+    print(f"kg: serving {site.release.path} (build {site.build_id}, {len(site.store)} quads, "
+          f"{settings.threads} query workers, ready in {time.perf_counter() - t0:.1f} s)\n"
           f"  explorer  {url}/\n  query     {url}/query\n  SPARQL    {url}/sparql\n"
           f"  example   {url}/id/yufeng-qu\n  ontology  {url}/ontology", file=sys.stderr)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"kg: warning: listening on {args.host}: reachable from other machines", file=sys.stderr)
+    options = uvicorn_options(settings)
     if args.workers > 1:
         # Each worker process loads its own copy of the store (the graph is small and read-only),
         # so Python's per-request work runs on several cores.
         os.environ[_CONFIG_ENV] = json.dumps({"build_dir": str(build_dir), **asdict(settings)})
+        site.close()
         del app
-        uvicorn.run("kg.server.serve:app_from_env", factory=True, workers=args.workers, host=args.host, port=args.port,
-                    log_level="warning", access_log=False, timeout_keep_alive=30)
+        # the guarded protocol class cannot cross into uvicorn's spawned processes: plain h11 there
+        options.pop("http")
+        uvicorn.run("kg.server.serve:app_from_env", factory=True, workers=args.workers, host=args.host,
+                    port=args.port, **options)
     else:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                    timeout_keep_alive=30)
+        try:
+            uvicorn.run(app, host=args.host, port=args.port, **options)
+        finally:
+            site.close()
     return 0
 
 
@@ -709,7 +986,14 @@ def register(subparsers) -> None:
     p.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run (default 10)")
     p.add_argument("--max-rows", type=int, default=10000, help="rows or triples returned at most (default 10000)")
     p.add_argument("--allow-federation", action="store_true", help="allow SERVICE in queries (off by default)")
-    p.add_argument("--threads", type=int, default=4, help="queries run at once per worker (default 4)")
+    p.add_argument("--threads", type=int, default=4,
+                   help="queries run at once, each in its own worker process (default 4)")
+    p.add_argument("--query-memory", type=int, default=runner.DEFAULT_MEMORY_MB, metavar="MIB",
+                   help=f"memory a query worker may use, in MiB (default {runner.DEFAULT_MEMORY_MB})")
+    p.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="seconds a connection may take to send a request (idle and slow clients are closed; default 10)")
+    p.add_argument("--max-connections", type=int, default=1000,
+                   help="open connections at most (default 1000, or fewer if the file limit is lower)")
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes, each with its own copy of the store (default 1)")
     p.set_defaults(func=cmd_serve)

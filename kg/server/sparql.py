@@ -6,31 +6,31 @@
 - Query results CSV and TSV: https://www.w3.org/TR/sparql11-results-csv-tsv/
 - Service description: https://www.w3.org/TR/sparql11-service-description/
 
-What a query may do is decided on a real parse (rdflib's SPARQL grammar), never on the raw
-text: SERVICE (unless federation is allowed), FROM / FROM NAMED and every update (LOAD,
-INSERT, DROP, ...) are refused. Queries run on the union of all named graphs.
+What a query may do is decided before it runs, on its tokens (:mod:`kg.read.admission`):
+SERVICE (unless federation is allowed), FROM / FROM NAMED and every update (LOAD, INSERT,
+DROP, ...) are refused; the grammar itself is checked by Oxigraph's parser where the query runs.
+Queries run on the union of all named graphs, with relative IRIs resolved against :data:`BASE_IRI`.
 
-Limits: the time limit is enforced while results are read (pyoxigraph cannot interrupt a query
-that is still computing its first solution), and the caller also stops waiting at the deadline;
-a query that overruns keeps its worker thread until Oxigraph returns, which is why the pool is
-bounded and a full pool answers "busy" at once. Results over the row cap are truncated and
-marked as such (see :class:`Outcome`).
+Queries run in worker processes (:mod:`kg.read.runner`): :func:`answer_in_worker` is what a
+worker does with one request: run, read within the limits, write the body. A worker past its
+deadline is killed, a worker that crashes is replaced, and the server itself never runs a query.
+Results over the row cap are truncated and marked as such (see :class:`Outcome`).
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
-import threading
+import re
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
 import pyoxigraph as ox
 
-from kg.namespaces import PREFIXES
+from kg.namespaces import ID, PREFIXES
+from kg.read.admission import Admitted, NotAdmitted, admit, sort_rows
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -83,6 +83,14 @@ FORMAT_NAMES = {
 }
 
 
+BASE_IRI = str(ID)
+"""Relative IRIs in queries resolve against the dataset's identifier space (``<jinsangzi>``)."""
+
+# TODO(issue 13): when the shared SPARQL error formatter and the predeclared prefixes land under
+# kg/read/ (helper `cli`), format syntax errors with it and pass its prefixes as `prefixes=`.
+QUERY_PREFIXES: dict[str, str] | None = None
+
+
 class Refused(Exception):
     """A request the server will not run: ``status`` 400 (malformed) or 403 (not allowed)."""
 
@@ -90,87 +98,32 @@ class Refused(Exception):
         self.status = status
         super().__init__(message)
 
+    def __reduce__(self):  # crosses the pipe from a worker process
+        return (Refused, (self.status, str(self)))
+
 
 class QueryTimeout(Exception):
     """The query ran past its time limit."""
 
 
-class Busy(Exception):
-    """Every query slot is taken (by queries still running, possibly past their deadline)."""
+class NotWritable(Exception):
+    """The result cannot be written in the chosen format (HTTP 406)."""
 
 
-@dataclass(frozen=True)
-class Checked:
-    """A query that passed the checks: its form (SELECT, ASK, CONSTRUCT, DESCRIBE)."""
-
-    form: str
-    uses_service: bool = False
+Checked = Admitted
 
 
-def _walk(node, seen_service: list[bool]) -> None:
-    from pyparsing import ParseResults
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    if isinstance(node, CompValue):
-        if node.name == "ServiceGraphPattern":
-            seen_service.append(True)
-        for value in node.values():
-            _walk(value, seen_service)
-    elif isinstance(node, (list, ParseResults)):
-        for item in node:
-            _walk(item, seen_service)
-
-
-# rdflib's grammar (pyparsing) is not thread-safe: concurrent parses fail with spurious errors.
-_PARSE_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1024)
-def _check(text: str) -> tuple[str, bool, str | None, int]:
-    """Parse once per distinct text (cached): (form, uses SERVICE, refusal message, status)."""
-    with _PARSE_LOCK:
-        return _check_unlocked(text)
-
-
-def _check_unlocked(text: str) -> tuple[str, bool, str | None, int]:
-    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-
-    try:
-        parsed = parseQuery(text)
-    except RecursionError:
-        return "", False, "the query is nested too deeply to check", 400
-    except Exception as exc:  # noqa: BLE001 - pyparsing raises several types
-        try:
-            parseUpdate(text)
-        except Exception:  # noqa: BLE001
-            return "", False, f"SPARQL syntax error: {exc}", 400
-        return "", False, ("SPARQL Update (INSERT, DELETE, LOAD, CLEAR, CREATE, DROP, COPY, MOVE, ADD) "
-                           "is not allowed: this endpoint is read-only"), 403
-    query = parsed[1]
-    form = query.name.removesuffix("Query").upper()
-    # CompValue.get returns the key itself when it is missing: test membership instead
-    if "datasetClause" in query and len(query["datasetClause"]):
-        return form, False, ("FROM and FROM NAMED are not allowed: queries run on the union of "
-                             "the graphs of this dataset; use GRAPH <...> { } to choose a graph"), 403
-    seen: list[bool] = []
-    _walk(query, seen)
-    return form, bool(seen), None, 0
-
-
-def check_query(text: str, *, allow_service: bool = False) -> Checked:
-    """Check that text is one read-only query this server may run.
+def check_query(text: str, *, allow_service: bool = False) -> Admitted:
+    """Check that text is one read-only query this server may run (on its tokens; no lock, no parse).
 
     Raises:
-        Refused: 400 for a syntax error, 403 for SERVICE (unless allowed), FROM / FROM NAMED,
-            or any update.
+        Refused: 400 for no query form or too deep nesting, 403 for SERVICE (unless allowed),
+            FROM / FROM NAMED, or any update.
     """
-    form, service, message, status = _check(text)
-    if message:
-        raise Refused(status, message)
-    if service and not allow_service:
-        raise Refused(403, "SERVICE (federated query) is not allowed on this server; "
-                           "start it with --allow-federation to permit it")
-    return Checked(form, service)
+    try:
+        return admit(text, allow_service=allow_service)
+    except NotAdmitted as exc:
+        raise Refused(exc.status, str(exc)) from None
 
 
 @dataclass
@@ -196,20 +149,25 @@ class Outcome:
         return self.form in ("CONSTRUCT", "DESCRIBE")
 
 
-def execute(store: ox.Store, text: str, *, deadline: float, max_rows: int) -> Outcome:
-    """Run a checked query and read its results until max_rows or the deadline (time.monotonic()).
+def execute(store: ox.Store, text: str, *, deadline: float, max_rows: int,
+            admitted: Admitted | None = None) -> Outcome:
+    """Run an admitted query and read its results until max_rows or the deadline (time.monotonic()).
+
+    A simple outer ORDER BY (see :class:`kg.read.admission.OrderPlan`) is applied here rather than
+    by Oxigraph 0.5, whose sort panics on mixed terms.
 
     Raises:
         Refused: Oxigraph does not accept the query (400).
         QueryTimeout: the deadline passed while results were read.
     """
+    plan = admitted.order if admitted is not None else None
     result = reader = None
     try:
         try:
-            result = store.query(text, use_default_graph_as_union=True)
+            result = _query(store, plan.text if plan else text)
         except SyntaxError as exc:
             raise Refused(400, f"SPARQL syntax error: {exc}") from None
-        except OSError as exc:
+        except (OSError, RuntimeError, ValueError) as exc:
             raise Refused(400, f"query failed: {exc}") from None
         if isinstance(result, ox.QueryBoolean):
             return Outcome("ASK", boolean=bool(result))
@@ -218,6 +176,12 @@ def execute(store: ox.Store, text: str, *, deadline: float, max_rows: int) -> Ou
             out = Outcome("SELECT", variables=names)
             width = range(len(names))
             reader = _deadline_iter(result, deadline)
+            if plan is not None:
+                rows = [[solution[i] for i in width] for solution in reader]
+                rows = sort_rows(rows, names, plan)
+                out.truncated = len(rows) > max_rows
+                out.rows = rows[:max_rows]
+                return out
             for n, solution in enumerate(reader):
                 if n >= max_rows:
                     out.truncated = True
@@ -240,6 +204,44 @@ def execute(store: ox.Store, text: str, *, deadline: float, max_rows: int) -> Ou
         result = reader = None
 
 
+_UNKNOWN_FUNCTION = re.compile(r"custom function <([^>]*)> is not supported")
+
+
+def _unknown(*_args):
+    return None
+
+
+def _query(store: ox.Store, text: str):
+    """store.query on the union graph. A call of a function Oxigraph does not know is an error in
+    the expression, as SPARQL 1.1 section 17.3 says (so BIND leaves the variable unbound and FILTER
+    drops the row), rather than a refusal of the whole query."""
+    functions: dict = {}
+    while True:
+        try:
+            return store.query(text, base_iri=BASE_IRI, prefixes=QUERY_PREFIXES, use_default_graph_as_union=True,
+                               custom_functions=functions or None)
+        except RuntimeError as exc:
+            m = _UNKNOWN_FUNCTION.search(str(exc))
+            if not m or len(functions) >= 32 or ox.NamedNode(m.group(1)) in functions:
+                raise
+            functions[ox.NamedNode(m.group(1))] = _unknown
+
+
+def answer_in_worker(store: ox.Store, job: dict) -> tuple[int, str, bytes, dict]:
+    """One request's query in a worker process (see :mod:`kg.read.runner`): run, read, write.
+
+    job: text, admitted (:class:`Admitted`), media_type, max_rows, timeout (seconds).
+    Returns (status, media type, body, headers). Raises Refused, QueryTimeout, NotWritable.
+    """
+    deadline = time.monotonic() + job["timeout"]
+    outcome = execute(store, job["text"], deadline=deadline, max_rows=job["max_rows"], admitted=job["admitted"])
+    headers = {"Vary": "Accept"}
+    if outcome.truncated:
+        headers["X-SPARQL-Truncated"] = "true"
+        headers["X-SPARQL-MaxRows"] = str(job["max_rows"])
+    return 200, job["media_type"], write(outcome, job["media_type"]), headers
+
+
 def _deadline_iter(results, deadline: float):
     it = iter(results)
     try:
@@ -255,40 +257,6 @@ def _deadline_iter(results, deadline: float):
             yield item
     finally:
         it = results = None
-
-
-class QueryRunner:
-    """Runs queries in a bounded pool of worker threads with a deadline each.
-
-    ``slots`` queries may be admitted at once (running or waiting for a thread); beyond that
-    :class:`Busy` is raised at once rather than queueing without bound.
-    """
-
-    def __init__(self, store: ox.Store, *, threads: int = 4, slots: int | None = None):
-        from concurrent.futures import ThreadPoolExecutor
-
-        self.store = store
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kg-query")
-        self.slots = threading.BoundedSemaphore(slots or threads * 16)
-
-    def submit(self, fn, *args):
-        """Submit fn(*args) to the pool; the slot is given back when it ends or is cancelled.
-
-        Raises:
-            Busy: no slot free.
-        """
-        if not self.slots.acquire(blocking=False):
-            raise Busy()
-        try:
-            future = self.pool.submit(fn, *args)
-        except BaseException:
-            self.slots.release()
-            raise
-        future.add_done_callback(lambda _f: self.slots.release())
-        return future
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 # ----- writing results ------------------------------------------------------------------------
@@ -402,9 +370,27 @@ RESULT_WRITERS = {
 }
 
 
+_NCNAME_TAIL = re.compile(r"[A-Za-z_\u00C0-\uFFFF][A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*$")
+
+
+def xml_writable(predicate: str) -> bool:
+    """Whether RDF/XML can name this predicate: it must end in an XML name (not '/', '#' or a digit run
+    with nothing before it that starts a name)."""
+    return _NCNAME_TAIL.search(predicate) is not None
+
+
 def write_rdf(triples, media_type: str) -> bytes:
-    """Triples in one of RDF_FORMATS (Turtle, RDF/XML with the project's prefixes)."""
+    """Triples in one of RDF_FORMATS (Turtle, RDF/XML with the project's prefixes).
+
+    Raises:
+        NotWritable: RDF/XML asked for, and a predicate cannot be written as an XML element name.
+    """
     fmt = RDF_FORMATS[media_type]
+    if fmt == ox.RdfFormat.RDF_XML:
+        bad = next((t.predicate.value for t in triples if not xml_writable(t.predicate.value)), None)
+        if bad is not None:
+            raise NotWritable(f"the result cannot be written as RDF/XML: the predicate <{bad}> does not end in an "
+                              "XML name; ask for text/turtle, application/n-triples or application/ld+json")
     prefixes = dict(PREFIXES) if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
     return ox.serialize(triples, format=fmt, prefixes=prefixes)
 

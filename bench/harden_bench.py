@@ -1,0 +1,191 @@
+"""Issue 9 benchmark: `kg serve` (queries in worker processes) beside `oxigraph serve`, same data.
+
+Mixes, each sent by 32 concurrent clients (asyncio + httpx, loopback only):
+
+- ``named``: the 15 named queries (queries/cq, with their default bindings), POSTed as forms;
+- ``unique``: the same queries, each request with a text never sent before (a numbered comment
+  line), so nothing can be cached by text; this is where the old rdflib pre-parse cost 100 ms;
+- ``hostile``: the named mix from 32 normal clients beside 2 hostile clients (from 127.0.0.2 and
+  127.0.0.3) sending a 4-way cartesian COUNT back to back; normal clients' latency and statuses.
+
+Before timing, every query is sent once to each server and the answers are compared by value
+(SPARQL JSON rows as multisets, or in order when the query has ORDER BY). Servers run in turn in
+slices so both see the same background load; every response is read in full.
+
+Usage: python -m bench.harden_bench [--duration 20] [--clients 32] [--slices 4] [--build build] [--json F]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.serve_bench import (ACCEPT_RESULTS, RunResult, free_port, merge, sparql_mix,  # noqa: E402
+                               start_kg, start_oxigraph, stop)
+from kg.read.query import is_ordered  # noqa: E402
+from kg.read.store import published  # noqa: E402
+
+CARTESIAN_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+_counter = itertools.count()
+
+
+def rows_by_value(response: httpx.Response, ordered: bool):
+    data = response.json()
+    if "boolean" in data:
+        return data["boolean"]
+    rows = [json.dumps(b, sort_keys=True, ensure_ascii=False) for b in data["results"]["bindings"]]
+    return rows if ordered else sorted(rows)
+
+
+async def verify(servers: dict[str, tuple[str, str]], mix) -> int:
+    """Every query once per server; the answers must be equal by value. Returns rows compared."""
+    answers: dict[str, dict] = {}
+    total = 0
+    for name, (base, endpoint) in servers.items():
+        async with httpx.AsyncClient(base_url=base, timeout=60, trust_env=False) as client:
+            for req in mix:
+                r = await client.post(endpoint, data={"query": req.query}, headers={"Accept": ACCEPT_RESULTS})
+                if r.status_code != 200:
+                    raise SystemExit(f"{name}: {req.name} answered {r.status_code}: {r.text[:300]}")
+                answers.setdefault(req.name, {})[name] = rows_by_value(r, is_ordered(req.query))
+    for query, by_server in answers.items():
+        values = list(by_server.values())
+        if any(v != values[0] for v in values[1:]):
+            raise SystemExit(f"servers disagree on {query}")
+        total += len(values[0]) if isinstance(values[0], list) else 1
+    return total
+
+
+async def load(target: str, base: str, endpoint: str, mix, mix_name: str, *, clients: int, duration: float,
+               unique: bool = False, hostile: int = 0, seed: int = 7) -> tuple[RunResult, RunResult]:
+    """(normal clients' result, hostile clients' result)."""
+    result = RunResult(target, mix_name, duration)
+    bad = RunResult(target, "hostile clients", duration)
+    stop_at = time.monotonic() + duration
+
+    async def one(client, query: str, into: RunResult, name: str) -> None:
+        t0 = time.perf_counter()
+        try:
+            r = await client.post(endpoint, data={"query": query}, headers={"Accept": ACCEPT_RESULTS})
+            body = await r.aread()
+            if r.status_code == 200:
+                json.loads(body)  # every row read and parsed
+        except httpx.HTTPError as exc:
+            into.errors[type(exc).__name__] = into.errors.get(type(exc).__name__, 0) + 1
+            return
+        into.latencies_ms.append((time.perf_counter() - t0) * 1000)
+        into.status[r.status_code] = into.status.get(r.status_code, 0) + 1
+        into.requests += 1
+        if r.status_code >= 400 and r.status_code not in into.samples:
+            into.samples[r.status_code] = f"{name}: {r.text[:200]}"
+
+    async def normal_client(i: int, client) -> None:
+        rng = random.Random(seed * 1000 + i)
+        while time.monotonic() < stop_at:
+            req = mix[rng.randrange(len(mix))]
+            text = f"# request {next(_counter)}\n{req.query}" if unique else req.query
+            await one(client, text, result, req.name)
+
+    async def hostile_client(client) -> None:
+        while time.monotonic() < stop_at:
+            await one(client, CARTESIAN_COUNT, bad, "cartesian")
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60, trust_env=False) as client:
+        hostiles = [httpx.AsyncClient(base_url=base, timeout=60, trust_env=False,
+                                      transport=httpx.AsyncHTTPTransport(local_address=f"127.0.0.{2 + k}"))
+                    for k in range(hostile)]
+        try:
+            t0 = time.monotonic()
+            await asyncio.gather(*(normal_client(i, client) for i in range(clients)),
+                                 *(hostile_client(h) for h in hostiles))
+            result.duration_s = bad.duration_s = time.monotonic() - t0
+        finally:
+            for h in hostiles:
+                await h.aclose()
+    return result, bad
+
+
+async def main_async(args) -> list[dict]:
+    build = published(Path(args.build)).path
+    mix = sparql_mix()
+    print(f"SPARQL mix: {len(mix)} queries", file=sys.stderr)
+    tmp = Path(tempfile.mkdtemp(prefix="harden-bench-"))
+    procs = []
+    try:
+        kg_port, ox_port = free_port(), free_port()
+        procs.append(start_kg(Path(args.build), kg_port))
+        procs.append(start_oxigraph(build, ox_port, None))  # in memory, like kg serve's workers
+        servers = {"kg serve": (f"http://127.0.0.1:{kg_port}", "/sparql"),
+                   "oxigraph serve (in memory)": (f"http://127.0.0.1:{ox_port}", "/query")}
+        rows = await verify(servers, mix)
+        print(f"answers equal by value on both servers ({rows} rows compared)", file=sys.stderr)
+        runs = [(name, base, ep, m) for m in ("named", "unique") for name, (base, ep) in servers.items()]
+        for name, base, ep, m in runs:
+            await load(name, base, ep, mix, "warm-up", clients=args.clients, duration=2, unique=m == "unique")
+        parts: dict[int, list[RunResult]] = {i: [] for i in range(len(runs))}
+        for n in range(args.slices):
+            for i, (name, base, ep, m) in enumerate(runs):
+                normal, _ = await load(name, base, ep, mix, m, clients=args.clients,
+                                       duration=args.duration / args.slices, unique=m == "unique", seed=7 + n)
+                parts[i].append(normal)
+            print(f"slice {n + 1}/{args.slices} done", file=sys.stderr)
+        results = [merge(parts[i]).summary() for i in range(len(runs))]
+        # hostile clients last: oxigraph serve has no time limit, its runaway queries outlive the run
+        for name in servers:
+            base, ep = servers[name]
+            normal, bad = await load(name, base, ep, mix, "named + 2 hostile", clients=args.clients,
+                                     duration=args.duration, hostile=2)
+            results.append(normal.summary())
+            results.append(bad.summary())
+        for r in results:
+            print(json.dumps(r, ensure_ascii=False), file=sys.stderr)
+        return results
+    finally:
+        for p in procs:
+            stop(p)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def table(results: list[dict]) -> str:
+    lines = ["| target | mix | requests | throughput (req/s) | p50 (ms) | p99 (ms) | statuses | other errors |",
+             "|---|---|---:|---:|---:|---:|---|---|"]
+    for r in results:
+        lines.append(f"| {r['target']} | {r['mix']} | {r['requests']} | {r['throughput_rps']} | {r['p50_ms']} | "
+                     f"{r['p99_ms']} | {r['status']} | {r['other_errors'] or 0} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--slices", type=int, default=4)
+    parser.add_argument("--build", default=str(ROOT / "build"))
+    parser.add_argument("--json", help="write the results here as JSON")
+    args = parser.parse_args(argv)
+    results = asyncio.run(main_async(args))
+    print(table(results))
+    by = {(r["target"], r["mix"]): r for r in results}
+    for mix in ("named", "unique"):
+        kg, ox = by[("kg serve", mix)], by[("oxigraph serve (in memory)", mix)]
+        print(f"{mix}: kg serve / oxigraph serve throughput {kg['throughput_rps'] / ox['throughput_rps']:.2f}x")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

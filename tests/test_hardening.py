@@ -1,0 +1,403 @@
+"""Issue 9: no single request or file may take the server or the build down.
+
+One test (or a few) per numbered point of the issue; after each, the server must still answer
+``ASK {}`` within a second. Hostile requests come from another client address than the normal
+ones (a test-only header sets the ASGI client), as they would on a real network.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.server.serve import Settings, create_app
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+ROOT = Path(__file__).resolve().parent.parent
+ID = "https://w3id.org/yufeng-kg/id/"
+CARTESIAN_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+def with_client_header(app):
+    """The app, with the ASGI client address taken from an X-Test-Client header (tests only)."""
+    async def wrapped(scope, receive, send):
+        if scope["type"] == "http":
+            value = dict(scope["headers"]).get(b"x-test-client")
+            if value:
+                scope = {**scope, "client": (value.decode(), 1)}
+        await app(scope, receive, send)
+    return wrapped
+
+
+@pytest.fixture(scope="module")
+def client(real_build):
+    settings = Settings(timeout=2.0, threads=3, query_memory_mb=768, slow_after=0.5)
+    with TestClient(with_client_header(create_app(real_build, settings))) as c:
+        yield c
+
+
+HOSTILE = {"X-Test-Client": "192.0.2.66"}
+
+
+def assert_alive(client) -> None:
+    """The server answers ASK {} within a second."""
+    t0 = time.monotonic()
+    r = client.get("/sparql", params={"query": "ASK {}"})
+    elapsed = time.monotonic() - t0
+    assert r.status_code == 200 and r.json()["boolean"] is True, r.text
+    assert elapsed < 1.0, f"ASK took {elapsed:.2f} s"
+
+
+def distinct_union_triples(store) -> int:
+    rows = store.query("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }")
+    return int(next(iter(rows))["n"].value)
+
+
+# ----- 1. ORDER BY on mixed terms ---------------------------------------------------------------
+
+def test_1_order_by_mixed_terms_answers_in_sparql_order(client, real_store):
+    r = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } ORDER BY DESC(?o)"},
+                   headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200, r.text
+    rows = r.json()["results"]["bindings"]
+    assert len(rows) == min(distinct_union_triples(real_store), Settings().max_rows)
+    # SPARQL 15.1: unbound < blank < IRI < literal, so descending puts every literal before any IRI
+    kinds = [b["o"]["type"] for b in rows]
+    first_iri = kinds.index("uri")
+    assert "literal" not in kinds[first_iri:]
+    numbers = [float(b["o"]["value"]) for b in rows if b["o"].get("datatype", "").endswith(("#integer", "#decimal"))]
+    assert numbers == sorted(numbers, reverse=True)
+    assert_alive(client)
+
+
+def test_1_an_engine_panic_fails_one_request_only(client):
+    # ORDER BY inside a subquery is still sorted by Oxigraph, and still panics: contained
+    r = client.get("/sparql", params={"query": "SELECT * WHERE { { SELECT * WHERE { ?s ?p ?o } ORDER BY DESC(?o) } }"},
+                   headers=HOSTILE)
+    assert r.status_code in (200, 500), r.text
+    if r.status_code == 500:
+        assert "panicked" in r.text and "server itself is fine" in r.text
+    assert_alive(client)
+
+
+def test_1_kg_query_survives_the_panic(real_build):
+    import kg
+    from kg.errors import QueryFailed
+
+    rows = kg.query("SELECT ?o WHERE { ?s ?p ?o } ORDER BY DESC(?o) LIMIT 3", real_build)
+    assert len(rows) == 3
+    with pytest.raises(QueryFailed, match="panicked"):
+        kg.query("SELECT * WHERE { { SELECT * WHERE { ?s ?p ?o } ORDER BY DESC(?o) } }", real_build)
+    assert kg.query("ASK {}", real_build).boolean is True
+
+
+# ----- 2. a query that wants all the memory -----------------------------------------------------
+
+def test_2_memory_blow_up_stays_in_its_worker(client):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    r = client.get("/sparql", params={"query": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f LIMIT 1"},
+                   headers=HOSTILE)
+    assert r.status_code in (500, 504), r.text
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mib < 200, f"the server process grew by {grown_mib:.0f} MiB"
+    assert_alive(client)
+
+
+# ----- 3. runaway queries do not starve the others ----------------------------------------------
+
+def test_3_runaway_queries_are_killed_and_others_still_answer(client):
+    results = []
+
+    def hostile():
+        results.append(client.get("/sparql", params={"query": CARTESIAN_COUNT}, headers=HOSTILE).status_code)
+
+    threads = [threading.Thread(target=hostile) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    for _ in range(5):  # while they run
+        assert_alive(client)
+        time.sleep(0.2)
+    for t in threads:
+        t.join(30)
+    assert sorted(results) and set(results) <= {504, 429}, results
+    assert_alive(client)
+
+
+# ----- 5. admission: fast, correct SPARQL 1.1, no false refusals ---------------------------------
+
+@pytest.mark.parametrize("query, check", [
+    ("SELECT ?x WHERE { VALUES ?x { -1.5 -2 } }", lambda b: {r["x"]["value"] for r in b} == {"-1.5", "-2"}),
+    ("SELECT ?x WHERE { BIND(<jinsangzi> AS ?x) }", lambda b: b[0]["x"]["value"] == ID + "jinsangzi"),
+    ("SELECT ?x WHERE { BIND(<http://example.org/fn>(1) AS ?x) }", lambda b: b == [{}]),
+    ("SELECT ?x WHERE " + "{ " * 200 + "BIND(1 AS ?x)" + " }" * 200, lambda b: len(b) == 1),
+])
+def test_5_valid_sparql_is_admitted(client, query, check):
+    r = client.get("/sparql", params={"query": query})
+    assert r.status_code == 200, r.text
+    assert check(r.json()["results"]["bindings"])
+    assert_alive(client)
+
+
+def test_5_nesting_past_the_engine_stack_is_refused_not_crashed(client):
+    deep = "SELECT * WHERE " + "{ " * 5000 + "?s ?p ?o" + " }" * 5000
+    r = client.post("/sparql", content=deep, headers={"Content-Type": "application/sparql-query"})
+    assert r.status_code == 400 and "levels deep" in r.text
+    assert_alive(client)
+
+
+def test_5_admission_takes_no_lock_and_no_rdflib():
+    import kg.server.sparql as sp
+
+    source = Path(sp.__file__).read_text(encoding="utf-8")
+    assert "rdflib" not in source and "Lock(" not in source
+    assert sp.check_query("SELECT ?x WHERE { BIND('SERVICE' AS ?x) } # SERVICE FROM LOAD").form == "SELECT"
+
+
+# ----- 8. protocol ------------------------------------------------------------------------------
+
+def test_8_head_and_empty_query(client):
+    r = client.head("/sparql")
+    assert r.status_code == 200 and r.content == b""
+    r = client.head("/sparql", params={"query": "ASK {}"})
+    assert r.status_code == 200
+    r = client.get("/sparql", params={"query": ""})
+    assert r.status_code == 400 and "empty" in r.text and "Update" not in r.text
+    assert_alive(client)
+
+
+@pytest.mark.parametrize("url_params", ["update=DROP%20ALL", "default-graph-uri=http%3A%2F%2Fe.example%2Fg",
+                                        "named-graph-uri=http%3A%2F%2Fe.example%2Fg"])
+def test_8_form_post_with_parameters_in_the_url_is_refused(client, url_params):
+    r = client.post(f"/sparql?{url_params}", data={"query": "ASK {}"})
+    assert r.status_code == 403, r.text
+    assert_alive(client)
+
+
+def test_8_service_description_counts_distinct_triples_and_ignores_host(client, real_store):
+    from rdflib import Graph, URIRef
+
+    r = client.get("/sparql", headers={"Accept": "text/turtle", "Host": "attacker.example:1234"})
+    g = Graph().parse(data=r.text, format="turtle")
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    void = "http://rdfs.org/ns/void#"
+    default = next(g.objects(None, URIRef(sd + "defaultGraph")))
+    assert int(g.value(default, URIRef(void + "triples"))) == distinct_union_triples(real_store)
+    assert distinct_union_triples(real_store) < len(real_store)  # the data does repeat triples across graphs
+    assert "attacker.example" not in r.text
+    assert r.headers["x-kg-build"] in r.text
+
+
+def test_8_void_uses_the_real_port_and_lists_served_dumps(real_build, real_store):
+    from rdflib import Graph, URIRef
+
+    with TestClient(create_app(real_build, Settings(port=8765, threads=1))) as c:
+        text = c.get("/.well-known/void").text
+        assert "127.0.0.1:8765/sparql" in text and "127.0.0.1:8000" not in text
+        g = Graph().parse(data=text, format="turtle")
+        dumps = [str(o) for o in g.objects(None, URIRef("http://rdfs.org/ns/void#dataDump"))]
+        assert dumps
+        for url in dumps:
+            r = c.get(url.replace("http://127.0.0.1:8765", ""))
+            assert r.status_code == 200, url
+        nq = c.get("/dumps/kg.nq").content
+        assert len(list(ox.parse(nq, format=ox.RdfFormat.N_QUADS))) == len(real_store)
+        triples = int(g.value(URIRef("https://w3id.org/yufeng-kg/dataset"), URIRef("http://rdfs.org/ns/void#triples"))
+                      or next(g.objects(None, URIRef("http://rdfs.org/ns/void#triples"))))
+        assert triples == distinct_union_triples(real_store)
+        assert c.get("/dumps/../pyproject.toml").status_code == 404
+
+
+def test_8_rdf_xml_refuses_predicates_it_cannot_name(client):
+    from xml.dom.minidom import parseString
+
+    bad = 'CONSTRUCT { <urn:s> <http://example.org/p/> "x" . <urn:s> <http://example.org/p/2> "y" } WHERE {}'
+    r = client.get("/sparql", params={"query": bad}, headers={"Accept": "application/rdf+xml"})
+    assert r.status_code == 406 and "text/turtle" in r.text
+    r = client.get("/sparql", params={"query": bad}, headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    good = f"CONSTRUCT {{ <{ID}jinsangzi> ?p ?o }} WHERE {{ <{ID}jinsangzi> ?p ?o }}"
+    r = client.get("/sparql", params={"query": good}, headers={"Accept": "application/rdf+xml"})
+    assert r.status_code == 200
+    parseString(r.content)  # well-formed XML
+    assert_alive(client)
+
+
+def test_8_options_only_where_something_is_served(client):
+    assert client.options("/sparql").status_code == 204
+    assert client.options("/id/jinsangzi").status_code == 204
+    assert client.options("/no/such/thing").status_code == 404
+    assert_alive(client)
+
+
+# ----- 6. publishing is one switch --------------------------------------------------------------
+
+KILL_SCRIPT = r"""
+import os, signal, sys
+from pathlib import Path
+import pyoxigraph as ox
+import kg.pipeline.build as b
+
+out, point, tag = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+quads = [ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(f"{tag} {i}"),
+                 ox.NamedNode("urn:g")) for i in range(50)]
+die = lambda: os.kill(os.getpid(), signal.SIGKILL)
+if point == "mid-write":
+    real = Path.write_bytes
+    calls = []
+    def write_bytes(self, data):
+        calls.append(self)
+        if len(calls) == 3:
+            die()
+        return real(self, data)
+    Path.write_bytes = write_bytes
+elif point == "before-switch":
+    b.publish = lambda *a: die()
+elif point == "after-switch":
+    real_link = b._replace_with_link
+    def link(path, target):
+        real_link(path, target)
+        if path.name == "current":
+            die()
+    b._replace_with_link = link
+b.write_outputs(quads, {"tag": tag}, out)
+"""
+
+
+def _publish(out: Path, point: str, tag: str) -> int:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(out), point, tag], env=env,
+                          capture_output=True, timeout=120).returncode
+
+
+def _published_tag(out: Path) -> str:
+    from kg.read.store import open_store, published
+
+    release = published(out)
+    store = open_store(out)
+    tags = {next(iter(store.query("SELECT ?o WHERE { GRAPH ?g { <urn:s0> ?p ?o } }")))["o"].value.split()[0]}
+    # every top-level name shows the same release as `current`
+    for name in ("kg.nq", "kg.trig", "report.json", "void.ttl"):
+        assert (out / name).resolve().parent == release.path, name
+    tags.add(json.loads((out / "report.json").read_text())["tag"])
+    assert len(tags) == 1, tags
+    return tags.pop()
+
+
+@pytest.mark.parametrize("point", ["mid-write", "before-switch", "after-switch"])
+def test_6_a_build_killed_while_publishing_leaves_one_whole_build(tmp_path, point):
+    out = tmp_path / "build"
+    assert _publish(out, "none", "old") == 0
+    assert _published_tag(out) == "old"
+    assert _publish(out, point, "new") == -9
+    assert _published_tag(out) == ("new" if point == "after-switch" else "old")
+    # the next build cleans what the killed one left and publishes
+    assert _publish(out, "none", "next") == 0
+    assert _published_tag(out) == "next"
+    releases = sorted(p.name for p in (out / "releases").iterdir())
+    assert len(releases) <= 2 and all((out / "releases" / r / "BUILD.json").is_file() for r in releases)
+    assert not [p for p in out.iterdir() if p.name.startswith((".staging-", ".old-"))]
+
+
+def test_6_a_failed_write_keeps_the_previous_build(tmp_path, monkeypatch):
+    import kg.pipeline.build as b
+    from kg.errors import InputError
+
+    out = tmp_path / "build"
+    assert _publish(out, "none", "old") == 0
+    quads = [ox.Quad(ox.NamedNode("urn:s0"), ox.NamedNode("urn:p"), ox.Literal("new 0"), ox.NamedNode("urn:g"))]
+    real = Path.write_bytes
+
+    def refuse_void(self, data):
+        if self.name == "void.ttl":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", refuse_void)
+    with pytest.raises(InputError, match="cannot write the build"):
+        b.write_outputs(quads, {"tag": "new"}, out)
+    monkeypatch.undo()
+    assert _published_tag(out) == "old"
+
+
+def test_6_two_builds_do_not_interleave(tmp_path):
+    import kg.pipeline.build as b
+    from kg.errors import InputError
+
+    out = tmp_path / "build"
+    out.mkdir()
+    with b.build_lock(out):
+        with pytest.raises(InputError, match="another `kg build`"):
+            b.write_outputs([], {}, out)
+
+
+def test_6_the_server_names_the_build_it_serves(client, real_build):
+    from kg.read.store import published
+
+    assert client.get("/sparql", params={"query": "ASK {}"}).headers["x-kg-build"] == published(real_build).id
+
+
+# ----- 7. bad files -----------------------------------------------------------------------------
+
+def test_7_a_huge_label_is_refused_at_build_time_with_its_line(mini, capsys):
+    from kg.cli import main
+
+    registry = mini / "data" / "entities.yaml"
+    lines = registry.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if "label: {zh: 示例区" in line)
+    lines[at] = lines[at].replace("示例区", "长" * 200_000)
+    registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code = main(["build", "--data", str(mini / "data"), "--out", str(mini / "build"), "--no-reason", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"entities.yaml:{at + 1}" in err and "at most 10,000" in err and "Traceback" not in err
+
+
+def _damaged_build(real_build: Path, tmp_path: Path, damage) -> Path:
+    import shutil
+
+    out = tmp_path / "damaged"
+    shutil.copytree(real_build / "current", out, ignore=shutil.ignore_patterns("store"))
+    damage(out)
+    return out
+
+
+@pytest.mark.parametrize("damage, says", [
+    (lambda d: ((d / "BUILD.json").unlink(), (d / "kg.nq").write_bytes(b"")), "empty"),
+    (lambda d: (d / "kg.nq").write_bytes((d / "kg.nq").read_bytes()[:-5000]), "truncated"),
+    (lambda d: ((d / "BUILD.json").unlink(),
+                (d / "kg.nq").write_bytes((d / "kg.nq").read_bytes()[:-5000] + b"\n<broken")), "corrupt"),
+])
+@pytest.mark.parametrize("verb", ["serve", "viz"])
+def test_7_empty_truncated_or_corrupt_builds_are_refused(real_build, tmp_path, capsys, damage, says, verb):
+    from kg.cli import main
+
+    out = _damaged_build(real_build, tmp_path, damage)
+    args = ["serve", "--build", str(out)] if verb == "serve" else ["viz", "--build", str(out), "--out", str(tmp_path / "v.html")]
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert says in err and "kg.nq" in err and "Traceback" not in err
+
+
+def test_7_an_unwritable_build_folder_is_a_clear_error(mini, tmp_path, capsys):
+    from kg.cli import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code = main(["build", "--data", str(mini / "data"), "--out", str(blocker / "build"), "--no-reason", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err and "unexpected" not in err

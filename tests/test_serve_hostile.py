@@ -1,0 +1,167 @@
+"""`kg serve` as a real process under hostile clients (loopback only, bounded in count and time):
+connection floods, idle and slow (slowloris) connections, and runaway queries beside normal clients.
+Hostile clients connect from other loopback addresses (127.0.0.2, 127.0.0.3), as distinct
+machines would."""
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CARTESIAN_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+MAX_CONNECTIONS = 40
+NORMAL = [
+    "ASK { ?s ?p ?o }",
+    "SELECT ?l WHERE { <https://w3id.org/yufeng-kg/id/jinsangzi> <http://www.w3.org/2000/01/rdf-schema#label> ?l }",
+    "SELECT (COUNT(*) AS ?n) WHERE { ?s a ?t }",
+    "SELECT ?s ?l WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } ORDER BY ?l LIMIT 20",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(real_build):
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--build", str(real_build), "--port", str(port),
+                             "--timeout", "2", "--threads", "4", "--header-timeout", "1",
+                             "--max-connections", str(MAX_CONNECTIONS)],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            status, _ = ask(port)
+            if status == 200:
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("kg serve did not start:\n" + proc.stderr.read().decode(errors="replace"))
+        time.sleep(0.2)
+    yield port, proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def ask(port: int, query: str = "ASK {}", source: str = "127.0.0.1", timeout: float = 10.0) -> tuple[int, float]:
+    t0 = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(source, 0))
+    try:
+        conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": query}),
+                     headers={"Accept": "application/sparql-results+json"})
+        r = conn.getresponse()
+        r.read()
+        return r.status, time.monotonic() - t0
+    finally:
+        conn.close()
+
+
+def assert_alive(port: int) -> None:
+    status, elapsed = ask(port)
+    assert status == 200 and elapsed < 1.0, (status, elapsed)
+
+
+def open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def closed_by_server(sock: socket.socket, within: float) -> bool:
+    sock.settimeout(within)
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def test_4_connection_flood_is_capped_and_idle_connections_are_closed(server):
+    port, proc = server
+    socks = []
+    try:
+        for _ in range(3 * MAX_CONNECTIONS):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=("127.0.0.2", 0))
+            socks.append(s)
+        time.sleep(0.3)
+        assert open_fds(proc.pid) < MAX_CONNECTIONS + 64  # the rest were closed at once, not kept
+        # idle connections (no request) are closed after the header timeout
+        assert all(closed_by_server(s, 3.0) for s in socks[:MAX_CONNECTIONS // 2])
+    finally:
+        for s in socks:
+            s.close()
+    assert_alive(port)
+
+
+def test_4_slow_headers_are_closed(server):
+    port, _ = server
+    s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=("127.0.0.3", 0))
+    try:
+        s.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n")
+        t0 = time.monotonic()
+        closed = False
+        while time.monotonic() - t0 < 5:
+            try:
+                s.sendall(b"X")  # one byte of a header at a time: never a whole request
+            except OSError:
+                closed = True
+                break
+            if closed_by_server(s, 0.3):
+                closed = True
+                break
+        assert closed, "a connection dribbling its headers was kept open"
+    finally:
+        s.close()
+    assert_alive(port)
+
+
+def test_load_with_hostile_clients(server):
+    """2 hostile clients sending runaway queries beside 8 normal ones, for a few seconds: every
+    normal query is answered (no 5xx, no 429); the hostile ones get 504 or 429."""
+    port, _ = server
+    stop = time.monotonic() + 6.0
+    normal: list[tuple[int, float]] = []
+    hostile: list[int] = []
+    lock = threading.Lock()
+
+    def normal_client(i: int) -> None:
+        n = 0
+        while time.monotonic() < stop:
+            result = ask(port, NORMAL[(i + n) % len(NORMAL)])
+            n += 1
+            with lock:
+                normal.append(result)
+
+    def hostile_client(source: str) -> None:
+        while time.monotonic() < stop:
+            status, _ = ask(port, CARTESIAN_COUNT, source=source)
+            with lock:
+                hostile.append(status)
+
+    threads = [threading.Thread(target=normal_client, args=(i,)) for i in range(8)]
+    threads += [threading.Thread(target=hostile_client, args=(src,)) for src in ("127.0.0.2", "127.0.0.3")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    statuses = [s for s, _ in normal]
+    assert len(statuses) > 50 and set(statuses) == {200}, sorted(set(statuses))
+    assert hostile and set(hostile) <= {504, 429}, sorted(set(hostile))
+    assert_alive(port)
