@@ -89,7 +89,7 @@ def test_malformed_query_reports_line_and_column(kg):
     code, _, err = kg("query", "SELECT ?x WHERE {\n  ?x ?y\n}")
     assert code == 2
     assert "SPARQL syntax error" in err
-    assert "query:3 [column " in err or "query:2 [column " in err
+    assert "query:3:2: SPARQL syntax error" in err and "    3 | }\n      |  ^" in err
 
 
 def test_unknown_named_query(kg):

@@ -5,18 +5,33 @@ Oxigraph store with the union of all named graphs as the default graph.
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 import pyoxigraph as ox
-from rdflib import Graph
 
 from kg import paths
 from kg.errors import InputError, Position
-from kg.read.store import to_oxigraph_term, to_rdflib_term
+from kg.read.sparql_text import PREFIXES, query_variables, syntax_error, values_clause, where_group_start
+
+# rdflib (and kg.read.store, which imports it) is imported only when a result is read as rdflib
+# terms: `kg query` prints tables and serialisations from the Oxigraph terms and starts without it.
+
+
+def to_rdflib_term(term):
+    """An Oxigraph term as an rdflib term (kg.read.store does the conversion)."""
+    from kg.read.store import to_rdflib_term as convert
+
+    return convert(term)
+
+
+def to_oxigraph_term(term):
+    """An rdflib term as an Oxigraph term."""
+    from kg.read.store import to_oxigraph_term as convert
+
+    return convert(term)
 
 _HEADER = re.compile(r"^#\s*(zh|en|id|kind|question|bind|networkx)\s*:\s*(.+)$", re.IGNORECASE)
 _BIND = re.compile(r"^\??(\w+)\s*=\s*(\S+)$")
@@ -139,41 +154,45 @@ def resolve_query(ref: str, queries_dir: Path | None = None) -> tuple[str, str |
 
 
 class Row:
-    """One solution: values by variable name as rdflib terms (None when unbound).
+    """One solution: values by variable name (None when unbound).
 
-    A row holds the store's terms in a tuple and shares its variable index with the other rows
-    of its result; values are converted to rdflib terms on first access, so a large result costs
-    little more than the raw store's until it is read. ``row.name`` and ``row["name"]`` give the
-    rdflib term, ``row.python("name")`` the plain Python value.
+    A row holds the store's terms in a tuple and shares its variable index and a term cache with
+    the other rows of its result, so each distinct term is converted to rdflib once per result,
+    on first access. ``row.name`` and ``row["name"]`` give the rdflib term (the Oxigraph term in a
+    raw result, see :func:`run_query`), ``row.raw("name")`` the Oxigraph term, ``row.python("name")``
+    the plain Python value.
     """
 
-    __slots__ = ("_index", "_raw", "_cache")
+    __slots__ = ("_index", "_raw", "_terms", "_native")
 
     def __init__(self, values: dict[str, Any] | None = None, *, index: dict[str, int] | None = None,
-                 raw: tuple | dict = ()):
+                 raw: tuple | dict = (), terms: dict | None = None, native: bool = False):
+        self._native = native
         if values is not None or isinstance(raw, dict):  # built by hand (rdflib terms, Oxigraph terms)
-            merged = dict(values or {})
+            merged: dict[str, Any] = {k: None if v is None else to_oxigraph_term(v) for k, v in (values or {}).items()}
             if isinstance(raw, dict):
-                merged.update({k: None if t is None else to_rdflib_term(t) for k, t in raw.items()})
+                merged.update(raw)
             self._index = {k: i for i, k in enumerate(merged)}
-            self._raw = ()
-            self._cache = list(merged.values())
+            self._raw = tuple(merged.values())
+            self._terms = {}
+            for k, v in (values or {}).items():  # keep the rdflib terms given (datatypes as written)
+                if v is not None:
+                    self._terms[merged[k]] = v
         else:
             self._index = index or {}
             self._raw = raw
-            self._cache = None
+            self._terms = {} if terms is None else terms
 
     def _get(self, key: str):
         i = self._index.get(key)
         if i is None:
             return None
-        if self._cache is None:
-            self._cache = [_UNSET] * len(self._index)
-        value = self._cache[i]
-        if value is _UNSET:
-            term = self._raw[i]
-            value = None if term is None else to_rdflib_term(term)
-            self._cache[i] = value
+        term = self._raw[i]
+        if term is None or self._native:
+            return term
+        value = self._terms.get(term)
+        if value is None:
+            value = self._terms[term] = to_rdflib_term(term)
         return value
 
     def _keys(self) -> list[str]:
@@ -196,12 +215,7 @@ class Row:
     def raw(self, key: str):
         """The Oxigraph term (no conversion), or None."""
         i = self._index.get(key)
-        if i is None:
-            return None
-        if self._raw:
-            return self._raw[i]
-        v = self._get(key)
-        return None if v is None else to_oxigraph_term(v)
+        return None if i is None else self._raw[i]
 
     def asdict(self) -> dict[str, Any]:
         return {k: self._get(k) for k in self._keys()}
@@ -214,8 +228,11 @@ class Row:
 
     def python(self, key: str, default=None):
         """The value as a plain Python object (str, int, Decimal, date...; IRIs as str)."""
-        v = self._get(key)
-        return default if v is None else v.toPython() if hasattr(v, "toPython") else v
+        i = self._index.get(key)
+        if i is None or self._raw[i] is None:
+            return default
+        v = to_rdflib_term(self._raw[i]) if self._native else self._get(key)
+        return v.toPython() if hasattr(v, "toPython") else v
 
 
 _UNSET = object()
@@ -237,117 +254,155 @@ class QueryResult:
     variables: list[str] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     boolean: bool | None = None
-    graph: Graph | None = None
+    graph: Any = None  # rdflib Graph
+    triples: list = field(default_factory=list)  # CONSTRUCT/DESCRIBE: the Oxigraph triples
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
 
     def __len__(self) -> int:
-        return len(self.rows) if self.kind == "SELECT" else len(self.graph or ())
+        return len(self.rows) if self.kind == "SELECT" else len(self.triples)
+
+    def raw_rows(self) -> list[tuple]:
+        """The rows as tuples of Oxigraph terms in the order of ``variables`` (no conversion)."""
+        return [tuple(row.raw(v) for v in self.variables) for row in self.rows]
 
 
 def run_query(store: ox.Store, text: str, bindings: dict[str, Any] | None = None, *,
-              source: str = "query") -> QueryResult:
-    """Run SPARQL text on a store (union default graph) and convert the result to rdflib terms.
+              source: str = "query", raw: bool = False) -> QueryResult:
+    """Run SPARQL text on a store (union default graph, the project's prefixes predeclared).
 
     Args:
-        bindings: variable name -> rdflib term (or str/int), substituted before evaluation.
+        bindings: variable name -> value (rdflib or Oxigraph term, IRI, ``prefix:local``, text,
+            number): applied through the parsed query (see :func:`bind`).
         source: a name for error messages.
+        raw: rows give Oxigraph terms (fastest) instead of rdflib terms.
     Raises:
-        InputError: the query does not parse (message with line and column).
+        SparqlSyntaxError: the query does not parse (line, column, the line, a caret, a hint).
+        InputError: a binding names a variable the query does not have.
     """
-    subs = {ox.Variable(k): to_oxigraph_term(_as_term(v)) for k, v in (bindings or {}).items()}
-    text, subs = inline_bindings(text, subs)
+    subs = {k.lstrip("?$"): as_oxigraph_term(v) for k, v in (bindings or {}).items()}
+    bound, leftover = bind(text, subs, source)
     try:
-        result = store.query(text, use_default_graph_as_union=True, substitutions=subs or None)
+        result = store.query(bound, use_default_graph_as_union=True, prefixes=PREFIXES,
+                             substitutions={ox.Variable(k): v for k, v in leftover.items()} or None)
     except SyntaxError as exc:
-        m = re.search(r"at (\d+):(\d+)", str(exc))
-        pos = Position(source, int(m.group(1)), f"column {m.group(2)}") if m else Position(source)
-        raise InputError(f"SPARQL syntax error: {exc}", pos) from exc
-    except RuntimeError as exc:  # e.g. a binding for a variable the query does not project
-        if subs and "substitut" not in str(exc).lower() and "does not contain" not in str(exc).lower():
-            raise
-        raise InputError(f"cannot run the query with bindings {sorted(bindings or {})}: {exc}",
-                         Position(source)) from exc
+        if bound is not text:
+            _check_syntax(text, source)  # the user's own text is wrong: say where in it
+            result = store.query(text, use_default_graph_as_union=True, prefixes=PREFIXES,
+                                 substitutions={ox.Variable(k): v for k, v in subs.items()})
+        else:
+            raise syntax_error(text, exc, source) from None
     if isinstance(result, ox.QueryBoolean):
         return QueryResult("ASK", boolean=bool(result))
     if isinstance(result, ox.QuerySolutions):
         names = [v.value for v in result.variables]
         index = {n: i for i, n in enumerate(names)}
-        rows = [Row(index=index, raw=tuple(sol)) for sol in result]
+        terms: dict = {}
+        rows = [Row(index=index, raw=tuple(sol), terms=terms, native=raw) for sol in result]
         return QueryResult("SELECT", variables=names, rows=rows)
+    triples = list(result)
+    if raw:
+        return QueryResult("CONSTRUCT", triples=triples)
+    from rdflib import Graph
+
     g = Graph()
-    for t in result:
+    for t in triples:
         g.add(to_rdflib_term(t))
-    return QueryResult("CONSTRUCT", graph=g)
+    return QueryResult("CONSTRUCT", graph=g, triples=triples)
 
 
-def _blank_comments(text: str) -> str:
-    """The text with comments replaced by spaces (offsets kept); '#' inside IRIs and strings stays."""
-    out = []
-    for line in text.split("\n"):
-        in_iri = in_str = False
-        cut = len(line)
-        for i, c in enumerate(line):
-            if in_str:
-                in_str = c != in_str
-            elif in_iri:
-                in_iri = c != ">"
-            elif c in "\"'":
-                in_str = c
-            elif c == "<" and re.match(r"<[^\s<>]*>", line[i:]):
-                in_iri = True
-            elif c == "#":
-                cut = i
-                break
-        out.append(line[:cut] + " " * (len(line) - cut))
-    return "\n".join(out)
+def _check_syntax(text: str, source: str) -> None:
+    """Raise the SparqlSyntaxError of text, if it has one (parsed against an empty store)."""
+    try:
+        ox.Store().query(text, prefixes=PREFIXES)
+    except SyntaxError as exc:
+        raise syntax_error(text, exc, source) from None
+
+
+def bind(text: str, bindings: dict[str, Any], source: str = "query") -> tuple[str, dict]:
+    """Apply bindings through the query's structure: a VALUES block at the start of the outer
+    WHERE group, located by the grammar (kg.read.sparql_text.where_group_start), never by pattern
+    matching on the text.
+
+    Oxigraph's own ``substitutions`` filter after evaluating the pattern (cq07 bound to one entity:
+    3 s against 14 ms for the VALUES block on the real data, see BENCHMARKS.md), so they are used
+    only where no group can take a VALUES block (``DESCRIBE <x>``, ``CONSTRUCT WHERE``, blank
+    nodes or quoted triples as values).
+
+    Args:
+        bindings: variable name -> Oxigraph term.
+    Returns:
+        (query text, the bindings left for ``substitutions``).
+    Raises:
+        InputError: a binding names a variable the query does not mention.
+    """
+    if not bindings:
+        return text, {}
+    unknown = sorted(set(bindings) - query_variables(text))
+    if unknown:
+        have = ", ".join("?" + v for v in sorted(query_variables(text))) or "none"
+        raise InputError(f"cannot bind {', '.join('?' + u for u in unknown)}: the query has no such variable "
+                         f"(its variables: {have})", Position(source))
+    if not all(isinstance(t, (ox.NamedNode, ox.Literal)) for t in bindings.values()):
+        return text, dict(bindings)
+    at = where_group_start(text)
+    if at is None:
+        return text, dict(bindings)
+    return text[:at] + " " + values_clause({k: str(v) for k, v in bindings.items()}) + " " + text[at:], {}
 
 
 def inline_bindings(text: str, subs: dict) -> tuple[str, dict]:
-    """Move bindings into a VALUES block at the start of the outer WHERE group.
-
-    Oxigraph applies ``substitutions`` after evaluating the pattern (a 2-hop provenance query took
-    a second on 14k quads); a VALUES block at the start of the group is joined first (7 ms).
-    Returns (text, the substitutions left over when the query has no ``WHERE {``).
-    """
-    if not subs:
-        return text, subs
-    at = _where_end(text)
-    if at is None:
-        return text, subs
-    values = " ".join(f"VALUES {var} {{ {term} }}" for var, term in subs.items())
-    return text[:at] + " " + values + " " + text[at:], {}
+    """:func:`bind` for ``{Variable: term}`` (kept for callers of the old name)."""
+    out, left = bind(text, {v.value: t for v, t in subs.items()})
+    return out, {ox.Variable(k): t for k, t in left.items()}
 
 
-@functools.lru_cache(maxsize=512)
-def _where_end(text: str) -> int | None:
-    """Offset just after the outer ``WHERE {`` (comments ignored), or None."""
-    m = re.search(r"\bWHERE\s*\{", _blank_comments(text), re.IGNORECASE)
-    return m.end() if m else None
+_XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
-def _as_term(v):
-    from rdflib import Literal, URIRef
-    from rdflib.term import Node
+def as_oxigraph_term(v):
+    """A binding value as an Oxigraph term: Oxigraph and rdflib terms as they are; text that is an
+    IRI (``http...``, ``<...>``) or a known ``prefix:local`` as an IRI; numbers, booleans and dates
+    as typed literals; other text as a plain literal."""
+    import datetime
+    import decimal
 
     from kg.namespaces import curie_to_iri
 
-    if isinstance(v, Node):
+    if isinstance(v, (ox.NamedNode, ox.Literal, ox.BlankNode, ox.Triple)):
         return v
-    if isinstance(v, str) and re.match(r"^https?://", v):
-        return URIRef(v)
-    if isinstance(v, str) and v.startswith("<") and v.endswith(">"):
-        return URIRef(v[1:-1])
-    if isinstance(v, str) and re.match(r"^[a-z][\w-]*:[^\s/]", v) and curie_to_iri(v):
-        return URIRef(curie_to_iri(v))
-    return Literal(v)
+    if type(v).__module__.startswith("rdflib"):
+        return to_oxigraph_term(v)
+    if isinstance(v, bool):
+        return ox.Literal("true" if v else "false", datatype=ox.NamedNode(_XSD + "boolean"))
+    if isinstance(v, int):
+        return ox.Literal(str(v), datatype=ox.NamedNode(_XSD + "integer"))
+    if isinstance(v, (float, decimal.Decimal)):
+        return ox.Literal(str(v), datatype=ox.NamedNode(_XSD + ("double" if isinstance(v, float) else "decimal")))
+    if isinstance(v, datetime.datetime):
+        return ox.Literal(v.isoformat(), datatype=ox.NamedNode(_XSD + "dateTime"))
+    if isinstance(v, datetime.date):
+        return ox.Literal(v.isoformat(), datatype=ox.NamedNode(_XSD + "date"))
+    v = str(v)
+    if re.match(r"^https?://\S+$", v):
+        return ox.NamedNode(v)
+    if v.startswith("<") and v.endswith(">"):
+        return ox.NamedNode(v[1:-1])
+    if re.match(r"^[a-z][\w-]*:[^\s/]", v) and curie_to_iri(v):
+        return ox.NamedNode(curie_to_iri(v))
+    return ox.Literal(v)
+
+
+def _as_term(v):
+    """A binding value as an rdflib term (see :func:`as_oxigraph_term`)."""
+    return to_rdflib_term(as_oxigraph_term(v))
 
 
 # -- named queries with their directives (default bindings, a networkx step) ---------------------
 
 def run(store: ox.Store, ref: str, bindings: dict[str, Any] | None = None, *,
-        queries_dir: Path | None = None) -> QueryResult:
+        queries_dir: Path | None = None, raw: bool = False) -> QueryResult:
     """Run a named query, a query file or SPARQL text, honouring its header directives.
 
     ``# bind: NAME = VALUE`` lines give default bindings (overridden by ``bindings``);
@@ -358,7 +413,7 @@ def run(store: ox.Store, ref: str, bindings: dict[str, Any] | None = None, *,
         ref: a query name (``cq01-campaigns``), a path to a .rq file, or SPARQL text.
         bindings: variable name -> value (rdflib term, IRI, ``prefix:local`` curie, str or number).
     Returns:
-        a QueryResult (rows of rdflib terms).
+        a QueryResult (rows of rdflib terms; of Oxigraph terms with ``raw=True``).
     Raises:
         InputError: unknown name, unreadable file, syntax error (with line and column), bad directive.
     """
@@ -370,9 +425,13 @@ def run(store: ox.Store, ref: str, bindings: dict[str, Any] | None = None, *,
     if header.networkx:
         step = parse_networkx(header.networkx, source)
         params = {k: merged.pop(k) for k in step.uses if k in merged}
-        result = run_query(store, text, merged, source=source)
-        return networkx_step(result, step, params, source)
-    return run_query(store, text, merged, source=source)
+        result = run_query(store, text, merged, source=source, raw=True)
+        out = networkx_step(result, step, params, source)
+        if raw:
+            for row in out.rows:
+                row._native = True
+        return out
+    return run_query(store, text, merged, source=source, raw=raw)
 
 
 @dataclass
@@ -455,7 +514,7 @@ def networkx_step(result: QueryResult, step: NetworkxStep, params: dict[str, Any
     for name in step.args:
         if name not in params:
             raise InputError(f"the networkx step needs ?{name} bound (--bind {name}=ID)", Position(source))
-        iri = str(_as_term(params[name]))
+        iri = as_oxigraph_term(params[name]).value
         if iri not in g:  # nodes are keyed by IRI text
             raise InputError(f"?{name} = {iri} has no links in the graph", Position(source))
         ends.append(iri)
