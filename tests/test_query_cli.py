@@ -27,7 +27,7 @@ def test_list_shows_fifteen_questions_in_both_languages(capsys):
 
 
 def test_table_shows_iris_by_label(kg):
-    code, out, _ = kg("query", "cq02-six-zones")
+    code, out, _ = kg("query", "cq02-six-zones", "--iris")
     assert code == 0
     assert "工业振兴中心区 [yfid:gongye-zhenxing-zhongxinqu]" in out
     assert "(6 rows)" in out
@@ -35,7 +35,7 @@ def test_table_shows_iris_by_label(kg):
 
 
 def test_table_in_english(kg):
-    code, out, _ = kg("query", "cq02-six-zones", "--lang", "en")
+    code, out, _ = kg("query", "cq02-six-zones", "--lang", "en", "--iris")
     assert code == 0 and "industrial revitalisation core zone [yfid:gongye-zhenxing-zhongxinqu]" in out
 
 

@@ -565,18 +565,13 @@ def is_ordered(text: str) -> bool:
 
 # -- serialisations --------------------------------------------------------------------------------
 
-def _ox(term) -> str:
-    """A term in N-Triples syntax (as SPARQL TSV results write it)."""
-    return str(to_oxigraph_term(term))
-
-
 def to_tsv(result: QueryResult) -> str:
     """SPARQL 1.1 Query Results TSV (https://www.w3.org/TR/sparql11-results-csv-tsv/)."""
     if result.kind == "ASK":
         return "?_askResult\n" + ("true" if result.boolean else "false") + "\n"
     lines = ["\t".join("?" + v for v in result.variables)]
     for row in result.rows:
-        lines.append("\t".join("" if row[v] is None else _ox(row[v]) for v in result.variables))
+        lines.append("\t".join("" if row.raw(v) is None else str(row.raw(v)) for v in result.variables))
     return "\n".join(lines) + "\n"
 
 
@@ -593,30 +588,38 @@ def to_csv(result: QueryResult) -> str:
         return buf.getvalue()
     w.writerow(result.variables)
     for row in result.rows:
-        w.writerow(["" if row[v] is None else str(row[v]) for v in result.variables])
+        w.writerow(["" if row.raw(v) is None else _plain(row.raw(v)) for v in result.variables])
     return buf.getvalue()
+
+
+def _plain(term) -> str:
+    return term.value if isinstance(term, (ox.NamedNode, ox.Literal, ox.BlankNode)) else str(term)
+
+
+def _json_cell(t) -> dict:
+    if isinstance(t, ox.Literal):
+        d = {"type": "literal", "value": t.value}
+        if t.language:
+            d["xml:lang"] = t.language
+        elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            d["datatype"] = t.datatype.value
+        return d
+    if isinstance(t, ox.BlankNode):
+        return {"type": "bnode", "value": t.value}
+    if isinstance(t, ox.NamedNode):
+        return {"type": "uri", "value": t.value}
+    return {"type": "triple", "value": {"subject": _json_cell(t.subject), "predicate": _json_cell(t.predicate),
+                                        "object": _json_cell(t.object)}}
 
 
 def to_json(result: QueryResult) -> str:
     """SPARQL 1.1 Query Results JSON (https://www.w3.org/TR/sparql11-results-json/)."""
     import json
 
-    from rdflib import BNode, Literal
-
     if result.kind == "ASK":
         return json.dumps({"head": {}, "boolean": bool(result.boolean)}) + "\n"
-
-    def cell(t):
-        if isinstance(t, Literal):
-            d = {"type": "literal", "value": str(t)}
-            if t.language:
-                d["xml:lang"] = t.language
-            elif t.datatype:
-                d["datatype"] = str(t.datatype)
-            return d
-        return {"type": "bnode" if isinstance(t, BNode) else "uri", "value": str(t)}
-
-    bindings = [{v: cell(row[v]) for v in result.variables if row[v] is not None} for row in result.rows]
+    bindings = [{v: _json_cell(row.raw(v)) for v in result.variables if row.raw(v) is not None}
+                for row in result.rows]
     return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}},
                       ensure_ascii=False, indent=1) + "\n"
 
@@ -641,57 +644,19 @@ def result_rows(result: QueryResult) -> list[dict[str, str]]:
 
 SELECT_FORMATS = ("table", "csv", "tsv", "json")
 GRAPH_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}
+_OX_GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
 
 
-def display_width(text: str) -> int:
-    """Columns a string takes in a terminal (CJK characters take two)."""
-    import unicodedata
+def to_table(result: QueryResult, store: ox.Store | None = None, lang: str = "zh", iris: bool = False,
+             width: int | None = None) -> str:
+    """A table that fits ``width`` columns (default: the terminal); see :mod:`kg.read.table`."""
+    from kg.read.table import result_table
 
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def to_table(result: QueryResult, label=None, lang: str = "zh", max_width: int = 80) -> str:
-    """A plain-text table; IRIs shown by label (``label(iri, lang)``) with their curie.
-
-    With a language chosen, the ``?x_zh``/``?x_en`` columns of the other language are left out.
-    """
-    from rdflib import URIRef
-
-    from kg.namespaces import curie
-
-    if result.kind == "ASK":
-        return "yes" if result.boolean else "no"
-    other = "_en" if lang == "zh" else "_zh"
-    cols = [v for v in result.variables if not (v.endswith(other) and v[: -len(other)] in result.variables)]
-
-    def cell(t) -> str:
-        if t is None:
-            return ""
-        if isinstance(t, URIRef):
-            name = label(str(t), lang) if label else None
-            c = curie(str(t))
-            text = f"{name} [{c}]" if name and name != c else c
-        else:
-            text = str(t)
-        text = " ".join(text.split())
-        if display_width(text) > max_width:
-            while display_width(text) > max_width - 1:
-                text = text[:-1]
-            text += "…"
-        return text
-
-    grid = [cols] + [[cell(row[c]) for c in cols] for row in result.rows]
-    widths = [max(display_width(r[i]) for r in grid) for i in range(len(cols))]
-
-    def line(r):
-        return "  ".join(v + " " * (w - display_width(v)) for v, w in zip(r, widths)).rstrip()
-
-    out = [line(grid[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in grid[1:]]
-    out.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
-    return "\n".join(out)
+    return result_table(result, store, lang, iris, width)
 
 
-def format_result(result: QueryResult, fmt: str, label=None, lang: str = "zh") -> str:
+def format_result(result: QueryResult, fmt: str, store: ox.Store | None = None, lang: str = "zh",
+                  iris: bool = False) -> str:
     """Serialise a result in a CLI format (table/csv/tsv/json; ttl/nt/jsonld for graphs).
 
     Raises:
@@ -700,10 +665,8 @@ def format_result(result: QueryResult, fmt: str, label=None, lang: str = "zh") -
     if result.kind == "CONSTRUCT":
         if fmt not in GRAPH_FORMATS:
             raise InputError(f"--format {fmt} is for SELECT/ASK; a graph result takes ttl, nt or jsonld")
-        from kg.namespaces import bind_all
-
-        bind_all(result.graph)
-        return result.graph.serialize(format=GRAPH_FORMATS[fmt])
+        return ox.serialize(sorted(result.triples, key=str), format=_OX_GRAPH_FORMATS[fmt],
+                            prefixes=dict(PREFIXES) if fmt == "ttl" else None).decode("utf-8")
     if fmt in GRAPH_FORMATS:
         raise InputError(f"--format {fmt} is for CONSTRUCT/DESCRIBE; a {result.kind} result takes table, csv, tsv or json")
     if fmt == "csv":
@@ -712,7 +675,7 @@ def format_result(result: QueryResult, fmt: str, label=None, lang: str = "zh") -
         return to_tsv(result)
     if fmt == "json":
         return to_json(result)
-    return to_table(result, label, lang) + "\n"
+    return to_table(result, store, lang, iris) + "\n"
 
 
 def _parse_bindings(pairs: list[str]) -> dict[str, str]:
@@ -729,10 +692,20 @@ def cmd_query(args) -> int:
     import sys
 
     from kg.read.store import open_store
+    from kg.read.table import emit
 
+    if args.prefixes:
+        emit("".join(f"PREFIX {p}: <{iri}>\n" for p, iri in sorted(PREFIXES.items())), args.out)
+        return 0
     if args.list:
-        for nq in named_queries():
-            print(f"{nq.name}\n  zh: {nq.question_zh}\n  en: {nq.question_en}")
+        if args.format == "json":
+            import json
+
+            emit(json.dumps([{"name": nq.name, "zh": nq.question_zh, "en": nq.question_en,
+                              "bindings": nq.bindings} for nq in named_queries()], ensure_ascii=False, indent=1) + "\n",
+                 args.out)
+            return 0
+        emit("".join(f"{nq.name}\n  zh: {nq.question_zh}\n  en: {nq.question_en}\n" for nq in named_queries()), args.out)
         return 0
     if not args.query:
         raise InputError("name a query (kg query --list shows them), a .rq file, or - for stdin")
@@ -740,26 +713,37 @@ def cmd_query(args) -> int:
     if args.query == "-" and not ref.strip():
         raise InputError("no query on stdin")
     store = open_store(args.build or paths.build_dir())
-    result = run(store, ref, _parse_bindings(args.bind))
+    result = run(store, ref, _parse_bindings(args.bind), raw=True)
     fmt = args.format or ("ttl" if result.kind == "CONSTRUCT" else "table")
-    label = None
-    if fmt == "table":
-        from kg.read.describe import Describer
-
-        label = Describer(store).term_label
-    sys.stdout.write(format_result(result, fmt, label, args.lang))
+    emit(format_result(result, fmt, store, args.lang, args.iris), args.out)
     return 0
+
+
+DESCRIPTION = """Run a named query (kg query --list), a .rq file, or SPARQL text or stdin (-) on the build.
+The project's prefixes (kg query --prefixes) are predeclared. SELECT results print as a table that
+fits the terminal, one column per variable, IRIs shown by their label in --lang."""
+EXAMPLES = """examples:
+  kg query --list
+  kg query cq05-awards-2023 --lang en
+  kg query cq07-provenance --bind entity=yfid:baisha-zhen --format json | jq .
+  echo 'SELECT ?e WHERE { ?e a yf:Enterprise }' | kg query - --format csv -o enterprises.csv"""
 
 
 def register(sub) -> None:
     """Add `kg query` to the CLI."""
-    p = sub.add_parser("query", help="run a named query, a .rq file or SPARQL from stdin (-)")
+    import argparse
+
+    p = sub.add_parser("query", help="run a named query, a .rq file or SPARQL from stdin (-)",
+                       description=DESCRIPTION, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("query", nargs="?", help="query name (see --list), path to a .rq file, or - for stdin")
     p.add_argument("--list", action="store_true", help="list the named queries with their questions")
+    p.add_argument("--prefixes", action="store_true", help="print the predeclared prefixes")
     p.add_argument("--format", choices=[*SELECT_FORMATS, *GRAPH_FORMATS],
                    help="table (default), csv, tsv, json; ttl (default), nt, jsonld for CONSTRUCT/DESCRIBE")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="label language in the table view")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="label language in the table (default zh)")
+    p.add_argument("--iris", action="store_true", help="table: show each IRI (as prefix:local) beside its label")
     p.add_argument("--bind", action="append", metavar="NAME=VALUE",
                    help="bind a variable (IRI, prefix:local or text); repeatable")
+    p.add_argument("-o", "--out", metavar="FILE", help="write the result to FILE (- for stdout, the default)")
     p.add_argument("--build", type=Path, help="build folder (default: build/ or $KG_BUILD)")
     p.set_defaults(func=cmd_query)

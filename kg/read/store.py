@@ -8,12 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyoxigraph as ox
-from oxrdflib import OxigraphStore
-from oxrdflib._converter import from_ox, to_ox
-from rdflib import Dataset, Graph, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kg.namespaces import PREFIXES
+
+# rdflib and oxrdflib are imported inside the functions that convert, so that opening and
+# querying a store (`kg query`) does not pay for importing them (~0.5 s together).
 
 FORMATS = {
     "trig": ox.RdfFormat.TRIG,
@@ -30,8 +29,12 @@ def _sort_key(q: ox.Quad) -> tuple:
     return (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
 
 
-def dataset_quads(ds: Dataset) -> list[ox.Quad]:
+def dataset_quads(ds) -> list[ox.Quad]:
     """Every quad of an rdflib Dataset as Oxigraph quads, sorted."""
+    from oxrdflib._converter import to_ox
+    from rdflib import Graph, URIRef
+    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
     quads = []
     for s, p, o, g in ds.quads((None, None, None, None)):
         gid = g.identifier if isinstance(g, Graph) else g
@@ -41,8 +44,10 @@ def dataset_quads(ds: Dataset) -> list[ox.Quad]:
     return quads
 
 
-def graph_quads(graph: Graph, name: URIRef) -> list[ox.Quad]:
+def graph_quads(graph, name) -> list[ox.Quad]:
     """A plain rdflib Graph's triples as quads in the named graph ``name``."""
+    from oxrdflib._converter import to_ox
+
     gn = to_ox(name)
     return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), gn) for s, p, o in graph]
 
@@ -112,16 +117,23 @@ def read_quads(build_dir: Path) -> list[ox.Quad]:
     return sorted(ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS), key=_sort_key)
 
 
-def as_rdflib(store: ox.Store) -> Dataset:
+def as_rdflib(store: ox.Store):
     """An rdflib Dataset over an Oxigraph store (oxrdflib); the default graph is the union."""
+    from oxrdflib import OxigraphStore
+    from rdflib import Dataset
+
     return Dataset(store=OxigraphStore(store=store), default_union=True)
 
 
 def to_rdflib_term(term):
     """An Oxigraph term as an rdflib term."""
+    from oxrdflib._converter import from_ox
+
     return from_ox(term)
 
 
 def to_oxigraph_term(term):
     """An rdflib term as an Oxigraph term."""
+    from oxrdflib._converter import to_ox
+
     return to_ox(term)
