@@ -137,7 +137,7 @@ def test_path_two_hops(kg):
 def test_search_ranks_exact_first(kg):
     code, out, _ = kg("search", "baisha zhen")
     assert code == 0
-    assert out.splitlines()[0].split()[1] == "yfid:baisha-zhen"
+    assert out.splitlines()[2].split()[1] == "yfid:baisha-zhen"  # after the header and its rule
 
 
 def test_search_nothing(kg):
