@@ -24,9 +24,12 @@ def load(build_dir=None, *, in_memory: bool = True):
     The default graph is the union of all named graphs.
     """
     from kg import paths
+    from kg.namespaces import bind_all
     from kg.read.store import as_rdflib, open_store
 
-    return as_rdflib(open_store(build_dir or paths.build_dir(), in_memory=in_memory))
+    ds = as_rdflib(open_store(build_dir or paths.build_dir(), in_memory=in_memory))
+    bind_all(ds)  # the project's prefixes, predeclared in ds.query() as in kg.query() and the CLI
+    return ds
 
 
 def _store(build_dir=None):
@@ -45,23 +48,30 @@ def _store(build_dir=None):
     return _STORES[key][1]
 
 
-def query(name_or_text: str, build_dir=None, **bindings):
+def query(name_or_text: str, build_dir=None, *, raw: bool = False, **bindings):
     """Run a named query (``"cq05-awards-2023"``), a ``.rq`` file or SPARQL text on the build.
 
     Args:
         name_or_text: the query.
         build_dir: the build folder (default: build/ or $KG_BUILD).
-        **bindings: variables to bind, e.g. ``entity="yfid:jinsangzi"`` (IRIs, curies, text, numbers).
+        raw: rows give pyoxigraph terms (no conversion: the fastest way to read a large result).
+        **bindings: variables to bind, e.g. ``entity="yfid:jinsangzi"`` (IRIs, curies, text, numbers);
+            applied through the parsed query; a name the query does not have is an error.
+    The project's prefixes (``kg.read.sparql_text.PREFIXES``: yf, yfid, rdfs, skos, schema...) are
+    predeclared.
     Returns:
         a :class:`kg.read.query.QueryResult`; iterate it for :class:`kg.read.query.Row` objects whose values
-        are rdflib terms (``row.python(name)`` gives plain Python values).
+        are rdflib terms (``row.python(name)`` gives plain Python values), each distinct term
+        converted once per result.
     Raises:
-        kg.errors.InputError: unknown query, syntax error (with line and column), bad binding.
+        kg.read.sparql_text.SparqlSyntaxError: the query does not parse (an InputError with line,
+            column, the offending line with a caret and a hint).
+        kg.errors.InputError: unknown query, bad binding.
         FileNotFoundError: no build (run ``kg build``).
     """
     from kg.read.query import run
 
-    return run(_store(build_dir), name_or_text, bindings)
+    return run(_store(build_dir), name_or_text, bindings, raw=raw)
 
 
 def to_networkx(build_dir=None, *, include_inferred: bool = False):

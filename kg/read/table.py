@@ -106,10 +106,12 @@ def column_widths(natural: list[int], headers: list[int], total: int) -> list[in
         return list(natural)
     widths = [0] * n
     order = sorted(range(n), key=lambda i: natural[i])
+    # a column keeps at least its header's first 8 columns, less when that would not fit either
+    floor = max(3, min(8, room // max(n, 1)))
     left = room
     for k, i in enumerate(order):
         share = left // (n - k)
-        widths[i] = min(natural[i], max(share, min(headers[i], 8), 4))
+        widths[i] = min(natural[i], max(share, min(headers[i], floor), 3))
         left -= widths[i]
     return widths
 
