@@ -188,8 +188,8 @@ def run_scale(scale: str, reps: int, timeout: float, log) -> dict:
         engines = {
             "kg.query": lambda: [tuple(key_rdflib(r[v]) for v in res.variables)
                                  for res in [kg.query(text, build_dir=nq.parent)] for r in res],
-            "kg.query raw": lambda: [tuple(key_ox(r.raw(v)) for v in res.variables)
-                                     for res in [kg.query(text, build_dir=nq.parent, raw=True)] for r in res],
+            "kg.query raw": lambda: [tuple(key_ox(v) for v in t)
+                                     for t in kg.query(text, build_dir=nq.parent, raw=True).raw_rows()],
             "kg.load": lambda: [tuple(key_rdflib(v) for v in row) for row in ds.query(text)],
             "pyoxigraph": lambda: [tuple(key_ox(v) for v in sol)
                                    for sol in store.query(text, use_default_graph_as_union=True,

@@ -30,9 +30,12 @@ def main(argv=None) -> int:
         return [v.value if hasattr(v, "value") else v for sol in store.query(QUERY, use_default_graph_as_union=True)
                 for v in sol]
 
-    def ours_raw():
+    def ours_rows():
         res = run_query(store, QUERY, raw=True)
         return [r.raw(v) for r in res for v in res.variables]
+
+    def ours_raw():
+        return [v.value if hasattr(v, "value") else v for t in run_query(store, QUERY, raw=True).raw_rows() for v in t]
 
     def ours():
         res = run_query(store, QUERY)
@@ -44,7 +47,8 @@ def main(argv=None) -> int:
             out += [to_rdflib_term(t) for t in sol]
         return out
 
-    engines = {"pyoxigraph (values read)": raw, "kg.query raw=True": ours_raw,
+    engines = {"pyoxigraph (values read)": raw, "kg.query raw=True, raw_rows()": ours_raw,
+               "kg.query raw=True, row.raw(name)": ours_rows,
                "kg.query (rdflib, cache per result)": ours, "old Row (rdflib, cache per row)": old}
     times = {k: [] for k in engines}
     n = None

@@ -168,6 +168,10 @@ class Row:
     def __init__(self, values: dict[str, Any] | None = None, *, index: dict[str, int] | None = None,
                  raw: tuple | dict = (), terms: dict | None = None, native: bool = False):
         self._native = native
+        if values is None and type(raw) is tuple:  # a solution of a result: the common, fast case
+            self._index, self._raw = index or {}, raw
+            self._terms = {} if terms is None else terms
+            return
         if values is not None or isinstance(raw, dict):  # built by hand (rdflib terms, Oxigraph terms)
             merged: dict[str, Any] = {k: None if v is None else to_oxigraph_term(v) for k, v in (values or {}).items()}
             if isinstance(raw, dict):
@@ -265,6 +269,9 @@ class QueryResult:
 
     def raw_rows(self) -> list[tuple]:
         """The rows as tuples of Oxigraph terms in the order of ``variables`` (no conversion)."""
+        shared = self.rows[0]._index if self.rows else None
+        if shared is not None and list(shared) == self.variables and all(r._index is shared for r in self.rows):
+            return [r._raw for r in self.rows]  # the solutions as the store gave them
         return [tuple(row.raw(v) for v in self.variables) for row in self.rows]
 
 
