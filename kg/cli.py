@@ -41,6 +41,7 @@ VERBS: dict[str, tuple[str | None, str]] = {
     "viz": ("kg.views.viz", "write the interactive graph explorer as one offline HTML file"),
     "serve": ("kg.server.serve", "serve SPARQL, Linked Data pages and the explorer over HTTP"),
     "draft": ("kg.draft.cli", "draft facts from a new report, accept a reviewed draft, or evaluate"),
+    "chart": ("kg.views.chart", "draw a charted named query or an entity's observations as SVG"),
 }
 # Verbs other modules add (kept for modules that extend the CLI): registered only when chosen.
 VERB_MODULES: list[str] = sorted({m for m, _ in VERBS.values() if m})

@@ -31,34 +31,34 @@ def _sort_key(q: ox.Quad) -> tuple:
 
 def dataset_quads(ds) -> list[ox.Quad]:
     """Every quad of an rdflib Dataset as Oxigraph quads, sorted."""
-    from oxrdflib._converter import to_ox
     from rdflib import Graph, URIRef
     from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
     quads = []
     for s, p, o, g in ds.quads((None, None, None, None)):
         gid = g.identifier if isinstance(g, Graph) else g
-        graph = ox.DefaultGraph() if gid in (None, DATASET_DEFAULT_GRAPH_ID) else to_ox(URIRef(gid))
-        quads.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph))
+        graph = ox.DefaultGraph() if gid in (None, DATASET_DEFAULT_GRAPH_ID) else to_oxigraph_term(URIRef(gid))
+        quads.append(ox.Quad(to_oxigraph_term(s), to_oxigraph_term(p), to_oxigraph_term(o), graph))
     quads.sort(key=_sort_key)
     return quads
 
 
 def graph_quads(graph, name) -> list[ox.Quad]:
     """A plain rdflib Graph's triples as quads in the named graph ``name``."""
-    from oxrdflib._converter import to_ox
-
-    gn = to_ox(name)
-    return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), gn) for s, p, o in graph]
+    gn = to_oxigraph_term(name)
+    return [ox.Quad(to_oxigraph_term(s), to_oxigraph_term(p), to_oxigraph_term(o), gn) for s, p, o in graph]
 
 
 def serialize(quads: list[ox.Quad], fmt: str) -> bytes:
     """Serialise sorted quads; triple formats get the union (duplicates across graphs removed)."""
     if fmt in QUAD_FORMATS:
-        return ox.serialize(sorted(quads, key=_sort_key), format=FORMATS[fmt], prefixes=_prefixes(fmt))
-    triples = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads},
-                     key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    return ox.serialize(triples, format=FORMATS[fmt], prefixes=_prefixes(fmt))
+        out = ox.serialize(sorted(quads, key=_sort_key), format=FORMATS[fmt], prefixes=_prefixes(fmt))
+    else:
+        triples = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads},
+                         key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+        out = ox.serialize(triples, format=FORMATS[fmt], prefixes=_prefixes(fmt))
+    assert out is not None  # no output file given: pyoxigraph returns the bytes
+    return out
 
 
 def _prefixes(fmt: str) -> dict[str, str] | None:
@@ -125,15 +125,51 @@ def as_rdflib(store: ox.Store):
     return Dataset(store=OxigraphStore(store=store), default_union=True)
 
 
-def to_rdflib_term(term):
-    """An Oxigraph term as an rdflib term."""
-    from oxrdflib._converter import from_ox
+# The two term converters below are ours rather than oxrdflib's (whose converter module is
+# private): they keep the lexical form and datatype exactly as written, in both directions.
 
-    return from_ox(term)
+def to_rdflib_term(term):
+    """An Oxigraph term (IRI, blank node, literal, or a quoted triple) as an rdflib term.
+
+    Raises:
+        ValueError: term is not an Oxigraph term.
+    """
+    from rdflib import BNode, Literal, URIRef
+
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Triple):
+        return to_rdflib_term(term.subject), to_rdflib_term(term.predicate), to_rdflib_term(term.object)
+    raise ValueError(f"not an Oxigraph term: {term!r}")
 
 
 def to_oxigraph_term(term):
-    """An rdflib term as an Oxigraph term."""
-    from oxrdflib._converter import to_ox
+    """An rdflib term (IRI, blank node, literal, the default graph's id) as an Oxigraph term.
 
-    return to_ox(term)
+    Raises:
+        ValueError: term is not an rdflib term.
+    """
+    from rdflib import BNode, Graph, Literal, URIRef
+    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+    if term is None:
+        return None
+    if isinstance(term, URIRef):
+        return ox.DefaultGraph() if term == DATASET_DEFAULT_GRAPH_ID else ox.NamedNode(term)
+    if isinstance(term, Literal):
+        return ox.Literal(str(term), language=term.language,
+                          datatype=ox.NamedNode(term.datatype) if term.datatype else None)
+    if isinstance(term, BNode):
+        return ox.BlankNode(term)
+    if isinstance(term, Graph):
+        return to_oxigraph_term(term.identifier)
+    raise ValueError(f"not an rdflib term: {term!r}")
+
