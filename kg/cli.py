@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         parser = make_parser(argv)
         args, extra = parser.parse_known_args(argv)
         if extra:  # argparse would blame the top-level parser: let the verb's own parser say it
-            verb_parser = parser.verb_parsers.get(args.verb) if args.verb else None
+            verb_parser = getattr(parser, "verb_parsers", {}).get(args.verb) if args.verb else None
             (verb_parser or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     except UsageError as exc:
         log.error(exc)

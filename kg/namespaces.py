@@ -5,6 +5,8 @@ The ontology, the shapes, the queries and the code all take their prefixes from 
 """
 from __future__ import annotations
 
+from typing import Any
+
 # rdflib is imported on first use of a Namespace constant (module __getattr__ below), so that
 # `kg --version` and `kg query` start without it (rdflib alone takes ~250 ms to import).
 BASE = "https://w3id.org/yufeng-kg/"
@@ -66,8 +68,9 @@ _GRAPHS = {
 DATASET_IRI = BASE + "dataset"
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     """The rdflib constants (YF, ID, RDF, REGISTRY_GRAPH...), imported and made on first use."""
+    value: Any
     if name in _NAMESPACES:
         from rdflib import Namespace
 

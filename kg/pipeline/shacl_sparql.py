@@ -69,7 +69,7 @@ class _Compiler:
             if p in (SH.message, SH.severity, SH.name, SH.description, RDF.type, SH.path, SH.flags):
                 continue
             if path is not None:
-                if p == SH.minCount and int(o) == 1:
+                if p == SH.minCount and int(str(o)) == 1:
                     parts.append(f"EXISTS {{ {v} {_n3(path)} {self.var()} }}")
                     continue
                 raise Unsupported(f"{p} inside a nested property shape")
@@ -115,7 +115,7 @@ def compile_shapes(shapes: Graph) -> list[tuple[str, str, str | None, str, str]]
     """
     c = _Compiler(shapes)
     g = shapes
-    out = []
+    out: list[tuple[str, str, str | None, str, str]] = []
     for shape in sorted(set(g.subjects(RDF.type, SH.NodeShape)), key=str):
         targets = []
         for cls in g.objects(shape, SH.targetClass):
@@ -161,9 +161,9 @@ def _property(c: _Compiler, g: Graph, prop, target: str, severity: str) -> list:
             add(f"SELECT DISTINCT ?f WHERE {{ {target} ?f {p} ?v FILTER(!{expr}) }}", str(comp))
         elif comp == SH.minCount:
             add(f"SELECT ?f WHERE {{ {target} OPTIONAL {{ ?f {p} ?v }} }} GROUP BY ?f "
-                f"HAVING (COUNT(DISTINCT ?v) < {int(value)})", "minCount")
+                f"HAVING (COUNT(DISTINCT ?v) < {int(str(value))})", "minCount")
         elif comp == SH.maxCount:
-            add(f"SELECT ?f WHERE {{ {target} ?f {p} ?v }} GROUP BY ?f HAVING (COUNT(DISTINCT ?v) > {int(value)})",
+            add(f"SELECT ?f WHERE {{ {target} ?f {p} ?v }} GROUP BY ?f HAVING (COUNT(DISTINCT ?v) > {int(str(value))})",
                 "maxCount")
         elif comp == SH.uniqueLang:
             if str(value).lower() == "true":
@@ -178,9 +178,9 @@ def _property(c: _Compiler, g: Graph, prop, target: str, severity: str) -> list:
             body = f"SELECT ?f ({count} AS ?n) WHERE {{ {target} OPTIONAL {{ ?f {p} ?v }} }} GROUP BY ?f"
             low, high = g.value(prop, SH.qualifiedMinCount), g.value(prop, SH.qualifiedMaxCount)
             if low is not None:
-                add(f"SELECT ?f WHERE {{ {{ {body} }} FILTER(?n < {int(low)}) }}", "qualifiedMinCount")
+                add(f"SELECT ?f WHERE {{ {{ {body} }} FILTER(?n < {int(str(low))}) }}", "qualifiedMinCount")
             if high is not None:
-                add(f"SELECT ?f WHERE {{ {{ {body} }} FILTER(?n > {int(high)}) }}", "qualifiedMaxCount")
+                add(f"SELECT ?f WHERE {{ {{ {body} }} FILTER(?n > {int(str(high))}) }}", "qualifiedMaxCount")
         else:
             raise Unsupported(str(comp))
     return out

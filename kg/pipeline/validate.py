@@ -167,9 +167,8 @@ def validate(ds: Dataset, ontology: Graph, shapes: Graph, queries_dir: Path, *,
     report = ValidationReport()
     files = check_files(queries_dir)
     st = kgstore.memory_store(kgstore.dataset_quads(ds) + kgstore.graph_quads(ontology, ONTOLOGY_GRAPH))
-    report.violations = shacl_on_store(st, shapes) if engine == "oxigraph" else None
-    if report.violations is None:
-        report.violations = shacl(data_graph(ds), shapes, ontology)
+    compiled = shacl_on_store(st, shapes) if engine == "oxigraph" else None
+    report.violations = compiled if compiled is not None else shacl(data_graph(ds), shapes, ontology)
     report.check_failures = run_checks(st, files)
     report.checks_run = len(files)
     report.store = st
@@ -363,7 +362,8 @@ def validate_data(data_dir: Path, sources_dir: Path | None = None, *, shapes: Gr
     report.timings["validate"] = round(time.perf_counter() - t0, 3)
     report.shacl_run, report.checks_run = True, result.checks_run
     positions = Positions(curated, ontology)
-    positions.add_statements(result.store)
+    if result.store is not None:
+        positions.add_statements(result.store)
     for v in result.violations:
         pos = positions.of(v.focus, v.path)
         report.problems.append(Problem("shacl", v.message, pos.file if pos else None, pos.line if pos else None,

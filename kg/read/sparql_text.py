@@ -58,7 +58,7 @@ def tokens(text: str) -> list[tuple[str, str, int]]:
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         if kind not in ("ws", "comment"):
-            out.append((kind, m.group(), m.start()))
+            out.append((kind or "other", m.group(), m.start()))
     return out
 
 

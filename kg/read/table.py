@@ -157,7 +157,8 @@ def columns(variables: list[str], lang: str) -> list[tuple[str, str | None, list
     """
     other = "en" if lang == "zh" else "zh"
     present = set(variables)
-    cols, seen = [], set()
+    cols: list[tuple[str, str | None, list[str]]] = []
+    seen: set[str] = set()
     for v in variables:
         base, _, suffix = v.rpartition("_")
         if suffix in ("zh", "en") and base:
