@@ -150,11 +150,13 @@ def _asserted(args):
 
 def cmd_validate(args) -> int:
     from kg import paths
+    from kg.pipeline.build import load_graph
     from kg.pipeline.validate import validate_data
     from kg.read.table import emit
 
     sources = args.sources if args.sources is not None else paths.sources_dir()
-    report = validate_data(Path(args.data or paths.data_dir()), sources)
+    report = validate_data(Path(args.data or paths.data_dir()), sources, shapes=load_graph(paths.shapes_file()),
+                           ontology=load_graph(paths.ontology_file()))
     if args.format == "json":
         emit(json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n", args.out)
     else:

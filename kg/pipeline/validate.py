@@ -304,8 +304,8 @@ class Positions:
         return pos
 
 
-def validate_data(data_dir: Path, sources_dir: Path | None = None, *, shapes: Graph | None = None,
-                  ontology: Graph | None = None, queries_dir: Path | None = None) -> DataReport:
+def validate_data(data_dir: Path, sources_dir: Path | None, *, shapes: Graph, ontology: Graph,
+                  queries_dir: Path | None = None) -> DataReport:
     """Check the curated data in one run and report every problem with its file:line and field.
 
     Stages: records (each fact file and record on its own, so one bad record does not hide the
@@ -315,7 +315,6 @@ def validate_data(data_dir: Path, sources_dir: Path | None = None, *, shapes: Gr
     import time
 
     from kg import paths
-    from kg.pipeline.build import load_graph
     from kg.publish.link import add_links
     from kg.pipeline.evidence import read_sources
     from kg.pipeline.records import Curated, check_unique, fact_file_paths, load_fact_file, load_registry
@@ -323,8 +322,6 @@ def validate_data(data_dir: Path, sources_dir: Path | None = None, *, shapes: Gr
 
     report = DataReport()
     t0 = time.perf_counter()
-    ontology = ontology if ontology is not None else load_graph(paths.ontology_file())
-    shapes = shapes if shapes is not None else load_graph(paths.shapes_file())
     errors: list[InputError] = []
     try:
         registry = load_registry(data_dir, errors)
