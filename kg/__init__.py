@@ -25,9 +25,12 @@ def load(build_dir=None, *, in_memory: bool = True):
     The default graph is the union of all named graphs.
     """
     from kg import paths
+    from kg.namespaces import bind_all
     from kg.read.store import as_rdflib, open_store
 
-    return as_rdflib(open_store(build_dir or paths.build_dir(), in_memory=in_memory))
+    ds = as_rdflib(open_store(build_dir or paths.build_dir(), in_memory=in_memory))
+    bind_all(ds)  # the project's prefixes, predeclared in ds.query() as in kg.query() and the CLI
+    return ds
 
 
 def _store(build_dir=None):
@@ -46,23 +49,30 @@ def _store(build_dir=None):
     return _STORES[key][1]
 
 
-def query(name_or_text: str, build_dir=None, *, isolated=None, timeout=None, **bindings):
+def query(name_or_text: str, build_dir=None, *, raw: bool = False, isolated=None, timeout=None, **bindings):
     """Run a named query (``"cq05-awards-2023"``), a ``.rq`` file or SPARQL text on the build.
 
     Args:
         name_or_text: the query.
         build_dir: the build folder (default: build/ or $KG_BUILD).
+        raw: rows give pyoxigraph terms (no conversion: the fastest way to read a large result).
         isolated: run in a worker process, so that a query that crashes the query engine, needs too
             much memory or runs too long fails with :class:`kg.errors.QueryFailed` instead of taking
             your process down. Default (None): isolated for query text and .rq files, in-process
             (faster) for the named queries shipped in queries/.
         timeout: seconds an isolated query may run (None: no limit).
-        **bindings: variables to bind, e.g. ``entity="yfid:jinsangzi"`` (IRIs, curies, text, numbers).
+        **bindings: variables to bind, e.g. ``entity="yfid:jinsangzi"`` (IRIs, curies, text, numbers);
+            applied through the parsed query; a name the query does not have is an error.
+    The project's prefixes (``kg.read.sparql_text.PREFIXES``: yf, yfid, rdfs, skos, schema...) are
+    predeclared.
     Returns:
         a :class:`kg.read.query.QueryResult`; iterate it for :class:`kg.read.query.Row` objects whose values
-        are rdflib terms (``row.python(name)`` gives plain Python values).
+        are rdflib terms (``row.python(name)`` gives plain Python values), each distinct term
+        converted once per result.
     Raises:
-        kg.errors.InputError: unknown query, syntax error (with line and column), bad binding.
+        kg.read.sparql_text.SparqlSyntaxError: the query does not parse (an InputError with line,
+            column, the offending line with a caret and a hint).
+        kg.errors.InputError: unknown query, bad binding.
         kg.errors.QueryFailed: an isolated query timed out or crashed its worker.
         kg.read.store.BuildUnreadable: no usable build (run ``kg build``).
     """
@@ -72,7 +82,7 @@ def query(name_or_text: str, build_dir=None, *, isolated=None, timeout=None, **b
     from kg.read.query import run
 
     store = _store(build_dir)
-    result = run(store, name_or_text, bindings, isolated=isolated,
+    result = run(store, name_or_text, bindings, raw=raw, isolated=isolated,
                  build_dir=Path(build_dir or paths.build_dir()), timeout=timeout)
     result.label = _labeler(store)
     return result

@@ -5,82 +5,95 @@ The ontology, the shapes, the queries and the code all take their prefixes from 
 """
 from __future__ import annotations
 
-from rdflib import Namespace
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+from typing import Any
 
+# rdflib is imported on first use of a Namespace constant (module __getattr__ below), so that
+# `kg --version` and `kg query` start without it (rdflib alone takes ~250 ms to import).
 BASE = "https://w3id.org/yufeng-kg/"
-
-YF = Namespace(BASE + "ontology#")
-"""Ontology terms (classes and properties)."""
-ID = Namespace(BASE + "id/")
-"""Things: entities, fact nodes, concepts."""
-SOURCE = Namespace(BASE + "source/")
-"""Source documents."""
-GRAPH = Namespace(BASE + "graph/")
-"""Named graphs."""
-SHAPES = Namespace(BASE + "shapes#")
 ONTOLOGY_IRI = BASE + "ontology"
 
-SCHEMA = Namespace("http://schema.org/")
-ORG = Namespace("http://www.w3.org/ns/org#")
-OA = Namespace("http://www.w3.org/ns/oa#")
-QB = Namespace("http://purl.org/linked-data/cube#")
-GEO = Namespace("http://www.opengis.net/ont/geosparql#")
-SH = Namespace("http://www.w3.org/ns/shacl#")
-VOID = Namespace("http://rdfs.org/ns/void#")
-DCAT = Namespace("http://www.w3.org/ns/dcat#")
-FOAF = Namespace("http://xmlns.com/foaf/0.1/")
-QUDT_UNIT = Namespace("http://qudt.org/vocab/unit/")
-WD = Namespace("http://www.wikidata.org/entity/")
-WDT = Namespace("http://www.wikidata.org/prop/direct/")
-GEONAMES = Namespace("https://sws.geonames.org/")
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-
 PREFIXES: dict[str, str] = {
-    "yf": str(YF),
-    "yfid": str(ID),
-    "yfsrc": str(SOURCE),
-    "yfg": str(GRAPH),
-    "yfsh": str(SHAPES),
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "owl": str(OWL),
-    "xsd": str(XSD),
-    "skos": str(SKOS),
-    "dcterms": str(DCTERMS),
-    "prov": str(PROV),
-    "schema": str(SCHEMA),
-    "org": str(ORG),
-    "oa": str(OA),
-    "qb": str(QB),
-    "geo": str(GEO),
-    "sh": str(SH),
-    "void": str(VOID),
-    "dcat": str(DCAT),
-    "foaf": str(FOAF),
-    "unit": str(QUDT_UNIT),
-    "wd": str(WD),
-    "wdt": str(WDT),
-    "gn": str(GEONAMES),
-    "sd": str(SD),
+    "yf": BASE + "ontology#",
+    "yfid": BASE + "id/",
+    "yfsrc": BASE + "source/",
+    "yfg": BASE + "graph/",
+    "yfsh": BASE + "shapes#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "schema": "http://schema.org/",
+    "org": "http://www.w3.org/ns/org#",
+    "oa": "http://www.w3.org/ns/oa#",
+    "qb": "http://purl.org/linked-data/cube#",
+    "geo": "http://www.opengis.net/ont/geosparql#",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "void": "http://rdfs.org/ns/void#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "unit": "http://qudt.org/vocab/unit/",
+    "wd": "http://www.wikidata.org/entity/",
+    "wdt": "http://www.wikidata.org/prop/direct/",
+    "gn": "https://sws.geonames.org/",
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
 }
+"""Every prefix the project uses; also predeclared in every SPARQL query (kg.read.sparql_text)."""
 
-# Named graphs of the build.
-REGISTRY_GRAPH = GRAPH["registry"]
-ONTOLOGY_GRAPH = GRAPH["ontology"]
-INFERRED_GRAPH = GRAPH["inferred"]
-METADATA_GRAPH = GRAPH["metadata"]
-LINKS_GRAPH = GRAPH["links"]
-"""External identifiers from the verified and accepted rows of data/links/*.tsv (kg.publish.link)."""
+# Constant name -> namespace IRI: rdflib Namespace objects made on first access.
+_NAMESPACES = {
+    "YF": PREFIXES["yf"],  # ontology terms (classes and properties)
+    "ID": PREFIXES["yfid"],  # things: entities, fact nodes, concepts
+    "SOURCE": PREFIXES["yfsrc"],  # source documents
+    "GRAPH": PREFIXES["yfg"],  # named graphs
+    "SHAPES": PREFIXES["yfsh"],
+    "SCHEMA": PREFIXES["schema"], "ORG": PREFIXES["org"], "OA": PREFIXES["oa"], "QB": PREFIXES["qb"],
+    "GEO": PREFIXES["geo"], "SH": PREFIXES["sh"], "VOID": PREFIXES["void"], "DCAT": PREFIXES["dcat"],
+    "FOAF": PREFIXES["foaf"], "QUDT_UNIT": PREFIXES["unit"], "WD": PREFIXES["wd"], "WDT": PREFIXES["wdt"],
+    "GEONAMES": PREFIXES["gn"], "SD": PREFIXES["sd"],
+    "DATASET": BASE + "dataset/",  # the dataset description (VoID / DCAT, kg.pipeline.void)
+}
+_RDFLIB_NAMESPACES = ("DCTERMS", "OWL", "PROV", "RDF", "RDFS", "SKOS", "XSD")
 
-# The dataset description (VoID / DCAT, kg.pipeline.void).
-DATASET = Namespace(BASE + "dataset/")
+# Named graphs of the build (rdflib URIRefs, made on first access like the namespaces).
+_GRAPHS = {
+    "REGISTRY_GRAPH": "registry",
+    "ONTOLOGY_GRAPH": "ontology",
+    "INFERRED_GRAPH": "inferred",
+    "METADATA_GRAPH": "metadata",
+    "LINKS_GRAPH": "links",  # external identifiers from the verified and accepted rows of data/links/*.tsv
+}
 DATASET_IRI = BASE + "dataset"
+
+
+def __getattr__(name: str) -> Any:
+    """The rdflib constants (YF, ID, RDF, REGISTRY_GRAPH...), imported and made on first use."""
+    value: Any
+    if name in _NAMESPACES:
+        from rdflib import Namespace
+
+        value = Namespace(_NAMESPACES[name])
+    elif name in _RDFLIB_NAMESPACES:
+        import rdflib.namespace
+
+        value = getattr(rdflib.namespace, name)
+    elif name in _GRAPHS:
+        from rdflib import URIRef
+
+        value = URIRef(PREFIXES["yfg"] + _GRAPHS[name])
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def document_graph(doc_id: str):
     """The named graph holding the facts stated by one source document."""
-    return GRAPH["source/" + doc_id]
+    from rdflib import URIRef
+
+    return URIRef(PREFIXES["yfg"] + "source/" + doc_id)
 
 
 def sparql_prefixes(names: list[str] | None = None) -> str:

@@ -29,8 +29,10 @@ def test_validate_reports_a_missing_english_label_and_exits_1(mini, capsys):
     assert main(args(mini, "validate", "--format", "json")) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["conforms"] is False
-    focus = {v["focus"] for v in report["violations"]}
-    assert "https://w3id.org/yufeng-kg/id/shili-gongsi" in focus
+    shacl = [e for e in report["errors"] if e["stage"] == "shacl"]
+    assert {e["focus"] for e in shacl} == {"https://w3id.org/yufeng-kg/id/shili-gongsi"}
+    # traced back to the registry record's label line (entities.yaml line 9)
+    assert {(e["file"].rsplit("/", 1)[-1], e["line"], e["field"]) for e in shacl} == {("entities.yaml", 9, "label")}
 
 
 def test_reason_finds_the_mini_data_consistent(mini, capsys):

@@ -93,15 +93,34 @@ def document_iri(doc_id: str) -> URIRef:
 class _Builder:
     """Accumulates triples for one rdfize run; holds the known ids for reference checks."""
 
-    def __init__(self, curated: Curated, onto: Graph, sources: SourceTexts):
+    def __init__(self, curated: Curated, onto: Graph, sources: SourceTexts, errors: list | None = None):
         self.terms = Terms.from_ontology(onto)
         self.sources = sources
+        self.errors = errors
         self.ds = Dataset()
         bind_all(self.ds)
         self.types: dict[str, list[URIRef]] = {}
         for rec in curated.all_records():
             if rec.defines:
-                self.types[rec.id] = [self.terms.cls(t, rec.where("type")) for t in rec.types]
+                try:
+                    self.types[rec.id] = [self.terms.cls(t, rec.where("type")) for t in rec.types]
+                except InputError as exc:
+                    self.failed(exc)
+                    self.types[rec.id] = []
+
+    def failed(self, exc: InputError) -> None:
+        """Raise exc, or keep it when collecting (kg validate) so the next record is checked."""
+        if self.errors is None:
+            raise exc
+        self.errors.append(exc)
+
+    def described(self, rec: Record) -> list[tuple]:
+        """:meth:`describe`, or nothing when the record is bad and errors are collected."""
+        try:
+            return self.describe(rec)
+        except InputError as exc:
+            self.failed(exc)
+            return []
 
     # -- values ------------------------------------------------------------------------------
     def node(self, slug: str, pos: Position) -> URIRef:
@@ -197,7 +216,7 @@ class _Builder:
 
     def add_registry(self, rec: Record) -> None:
         g = self.ds.graph(REGISTRY_GRAPH)
-        for p, o, _ in self.describe(rec):
+        for p, o, _ in self.described(rec):
             g.add((ID[rec.id], p, o))
 
     def add_document(self, doc: Document, records: list[Record]) -> None:
@@ -218,7 +237,7 @@ class _Builder:
             g.add((d, DCTERMS.publisher, Literal(doc.publisher)))
         for rec in records:
             s = ID[rec.id]
-            for p, o, own_spans in self.describe(rec):
+            for p, o, own_spans in self.described(rec):
                 g.add((s, p, o))
                 if p == YF.modality:
                     continue
@@ -253,7 +272,8 @@ class _Builder:
         return node
 
 
-def rdfize(curated: Curated, ontology: Graph, sources: SourceTexts | None = None) -> Dataset:
+def rdfize(curated: Curated, ontology: Graph, sources: SourceTexts | None = None, *,
+           errors: list | None = None) -> Dataset:
     """Build the asserted dataset: the registry graph and one graph per source document.
 
     Args:
@@ -262,10 +282,12 @@ def rdfize(curated: Curated, ontology: Graph, sources: SourceTexts | None = None
         sources: texts of the source documents, for quotes; None or empty leaves quotes out.
     Returns:
         an rdflib Dataset (the ontology itself is not included).
+        errors: when given, a bad record's InputError is appended here and the record left out,
+            so that one run reports every bad record (kg validate).
     Raises:
-        InputError: unknown class or property, dangling reference, ill-typed value.
+        InputError: unknown class or property, dangling reference, ill-typed value (errors is None).
     """
-    b = _Builder(curated, ontology, sources or SourceTexts())
+    b = _Builder(curated, ontology, sources or SourceTexts(), errors)
     for rec in curated.registry:
         b.add_registry(rec)
     for ff in curated.fact_files:

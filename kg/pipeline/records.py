@@ -290,13 +290,21 @@ def _record(raw: Any, file: str, document: str | None) -> Record:
     return rec
 
 
-def _records(raw: Any, key: str, file: str, document: str | None) -> list[Record]:
+def _records(raw: Any, key: str, file: str, document: str | None, errors: list | None = None) -> list[Record]:
     if not isinstance(raw, dict) or key not in raw:
         raise InputError(f"expected a top-level `{key}:` list", Position(file, 1))
     items = raw[key]
     if not isinstance(items, list):
         raise InputError(f"`{key}` must be a list of records", Position(file, raw.line_of(key), key))
-    return [_record(item, file, document) for item in items]
+    if errors is None:
+        return [_record(item, file, document) for item in items]
+    out = []
+    for item in items:  # collecting (kg validate): a bad record is reported and left out
+        try:
+            out.append(_record(item, file, document))
+        except InputError as exc:
+            errors.append(exc)
+    return out
 
 
 def _document(raw: Any, file: str) -> Document:
@@ -334,30 +342,65 @@ def load_curated(data_dir: Path) -> Curated:
         InputError: a file is missing, malformed or breaks the format; ids are duplicated.
     """
     data_dir = Path(data_dir)
-    registry_path = data_dir / "entities.yaml"
-    if not registry_path.is_file():
-        raise InputError("no entity registry: create entities.yaml with an `entities:` list", Position(str(registry_path)))
-    registry = _records(read_yaml(registry_path), "entities", str(registry_path), None)
-    for rec in registry:
-        if not rec.defines:
-            raise InputError("the registry defines entities: use `id:`, not `about:`", rec.position)
-    fact_files = []
-    for path in sorted((data_dir / "facts").glob("*.yaml")):
-        raw = read_yaml(path)
-        doc = _document(raw, str(path))
-        if path.stem != doc.id:
-            raise InputError(f"file is named {path.stem!r} but its document id is {doc.id!r}", doc.position)
-        fact_files.append(FactFile(path, doc, _records(raw, "records", str(path), doc.id)))
+    registry = load_registry(data_dir)
+    fact_files = [load_fact_file(path) for path in fact_file_paths(data_dir)]
     curated = Curated(registry, fact_files)
     _check_unique(curated)
     return curated
 
 
-def _check_unique(curated: Curated) -> None:
+def load_registry(data_dir: Path, errors: list | None = None) -> list[Record]:
+    """The records of data_dir/entities.yaml (bad records go to ``errors`` when it is given).
+
+    Raises:
+        InputError: the file is missing or malformed (or a record is bad and errors is None).
+    """
+    registry_path = Path(data_dir) / "entities.yaml"
+    if not registry_path.is_file():
+        raise InputError("no entity registry: create entities.yaml with an `entities:` list", Position(str(registry_path)))
+    registry = []
+    for rec in _records(read_yaml(registry_path), "entities", str(registry_path), None, errors):
+        if not rec.defines:
+            problem = InputError("the registry defines entities: use `id:`, not `about:`", rec.position)
+            if errors is None:
+                raise problem
+            errors.append(problem)
+            continue
+        registry.append(rec)
+    return registry
+
+
+def fact_file_paths(data_dir: Path) -> list[Path]:
+    """data_dir/facts/*.yaml in sorted order."""
+    return sorted((Path(data_dir) / "facts").glob("*.yaml"))
+
+
+def load_fact_file(path: Path, errors: list | None = None) -> FactFile:
+    """One fact file (bad records go to ``errors`` when it is given).
+
+    Raises:
+        InputError: the file or its document header is malformed (or a record is bad and errors is None).
+    """
+    raw = read_yaml(path)
+    doc = _document(raw, str(path))
+    if path.stem != doc.id:
+        raise InputError(f"file is named {path.stem!r} but its document id is {doc.id!r}", doc.position)
+    return FactFile(path, doc, _records(raw, "records", str(path), doc.id, errors))
+
+
+def check_unique(curated: Curated, errors: list | None = None) -> None:
+    """Every id is defined once (duplicates go to ``errors`` when it is given)."""
+    _check_unique(curated, errors)
+
+
+def _check_unique(curated: Curated, errors: list | None = None) -> None:
     seen: dict[str, Position] = {}
     for rec in curated.all_records():
         if not rec.defines:
             continue
         if rec.id in seen:
-            raise InputError(f"duplicate id {rec.id!r} (first defined at {seen[rec.id]})", rec.position)
-        seen[rec.id] = rec.position
+            problem = InputError(f"duplicate id {rec.id!r} (first defined at {seen[rec.id]})", rec.position)
+            if errors is None:
+                raise problem
+            errors.append(problem)
+        seen.setdefault(rec.id, rec.position)

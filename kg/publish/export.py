@@ -292,6 +292,20 @@ def cmd_export(args) -> int:
     from kg import paths
 
     build_dir = Path(args.build or paths.build_dir())
+    if str(args.out) == "-":  # -o -: the export on stdout (written to a temporary file first)
+        import shutil
+        import sys
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = export(build_dir, args.format, Path(tmp) / f"kg.{EXTENSIONS.get(args.format, args.format)}")
+            if path.is_dir():
+                from kg.errors import InputError
+
+                raise InputError(f"--format {args.format} writes a folder: give -o a folder or a .zip, not -")
+            with path.open("rb") as f:
+                shutil.copyfileobj(f, sys.stdout.buffer)
+        return 0
     out = Path(args.out) if args.out else build_dir / "export" / f"kg.{EXTENSIONS.get(args.format, args.format)}"
     path = export(build_dir, args.format, out)
     print(f"wrote {path}")
@@ -302,7 +316,7 @@ def register(sub) -> None:
     """Add ``kg export`` to the CLI."""
     p = sub.add_parser("export", help="write the graph as RDF, GraphML, GEXF, CSV tables or QuickStatements")
     p.add_argument("--format", required=True, choices=FORMATS)
-    p.add_argument("--out", type=Path,
-                   help="output file (csv: a folder, or a .zip); default build/export/kg.<format>")
+    p.add_argument("-o", "--out", type=Path,
+                   help="output file (csv: a folder, or a .zip); default build/export/kg.<format>; - for stdout")
     p.add_argument("--build", type=Path, help="build folder (default: build/)")
     p.set_defaults(func=cmd_export)

@@ -340,14 +340,14 @@ def report_text(entities: list[EntityLinks], fmt: str) -> str:
         w.writerow(header)
         w.writerows(table)
         return buf.getvalue()
+    from kg.read.table import render
+
     linked = sum(1 for e in entities if e.ids)
-    lines = [f"{linked} of {len(entities)} registry entities have at least one external identifier"]
-    for e in entities:
-        ids = ", ".join(f"{k} {' '.join(v)}" for k, v in sorted(e.ids.items())) or "(none)"
-        lines.append(f"  {e.slug:<34} {e.label_zh:<16} {ids}")
-        if e.unconfirmed:
-            lines.append(f"  {'':<34} unconfirmed: {'; '.join(e.unconfirmed)}")
-    return "\n".join(lines)
+    rows = [[e.slug, e.label_zh, ", ".join(f"{k} {' '.join(v)}" for k, v in sorted(e.ids.items())) or "(none)",
+             "; ".join(e.unconfirmed)] for e in entities]
+    # columns by display width (Chinese labels take two columns a character), fitted to the terminal
+    return (f"{linked} of {len(entities)} registry entities have at least one external identifier\n"
+            + render(["entity", "label", "identifiers", "unconfirmed"], rows))
 
 
 # -- Wikidata proposals ----------------------------------------------------------------------

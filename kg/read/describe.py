@@ -235,8 +235,9 @@ class Describer:
         labels = self.pred_labels.get(iri)
         return (labels.get(lang) or labels.get("en") or curie(iri)) if labels else curie(iri)
 
-    def describe(self, iri: str) -> Description:
-        """Every fact in and out of iri (ontology graph excluded), each with its evidence."""
+    def describe(self, iri: str, *, include_ontology: bool = False) -> Description:
+        """Every fact in and out of iri, each with its evidence; the ontology graph is left out
+        unless ``include_ontology`` (for the ontology's own terms and concepts: levels, units)."""
         node = ox.NamedNode(iri)  # validates the IRI, so it can be written into the query text
         evidence: dict[tuple, list[Evidence]] = {}
         for r in self.store.query(_EVIDENCE.replace("$node", str(node)), use_default_graph_as_union=True):
@@ -246,10 +247,13 @@ class Describer:
                           curie(r["modality"].value).removeprefix("yfid:modality-") if r["modality"] is not None else None)
             if ev not in evidence.setdefault(key, []):
                 evidence[key].append(ev)
-        out = self._facts(_FACTS_OUT, node, iri, evidence, outgoing=True)
-        incoming = self._facts(_FACTS_IN, node, iri, evidence, outgoing=False)
+        every = "FILTER(?g != yfg:ontology)"
+        out = self._facts(_FACTS_OUT.replace(every, "") if include_ontology else _FACTS_OUT, node, iri, evidence,
+                          outgoing=True)
+        incoming = self._facts(_FACTS_IN.replace(every, "") if include_ontology else _FACTS_IN, node, iri, evidence,
+                               outgoing=False)
         external = sorted({f.value for f in out if f.is_resource and f.value.startswith(_EXTERNAL)})
-        return Description(iri, self.index.label(iri, "zh"), self.index.label(iri, "en"),
+        return Description(iri, self.term_label(iri, "zh"), self.term_label(iri, "en"),
                            sorted({f.value for f in out if f.predicate.endswith("#type")}), out, incoming, external)
 
     def _facts(self, query: str, node, iri: str, evidence, *, outgoing: bool) -> list[Fact]:

@@ -5,7 +5,6 @@ with or without tones. An ambiguous or unknown name lists the closest candidates
 """
 from __future__ import annotations
 
-import sys
 from itertools import groupby
 from pathlib import Path
 
@@ -62,21 +61,82 @@ def render(d: Description, lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
+def resolve(store, index, name: str) -> tuple[str, bool]:
+    """The IRI ``name`` stands for, and whether it lives in the ontology graph.
+
+    Any IRI the server serves is accepted (entities, fact nodes, sources, ontology terms and
+    concepts such as yfid:level-national, unit IRIs): a full IRI, ``<IRI>`` or ``prefix:local``
+    with one of the project's prefixes, when the graph says anything about it. Other names go
+    through the entity index (id, label, alias, pinyin).
+
+    Raises:
+        Ambiguous, Unknown: a name that fits several entities or none (exit 2).
+    """
+    import pyoxigraph as ox
+
+    from kg.namespaces import PREFIXES, curie_to_iri
+
+    text = name.strip()
+    iri = text[1:-1] if text.startswith("<") and text.endswith(">") else None
+    if iri is None and text.startswith(("http://", "https://")):
+        iri = text
+    if iri is None and ":" in text and text.split(":", 1)[0] in PREFIXES:
+        iri = curie_to_iri(text)
+    if iri is None and "/" not in text and ":" not in text and " " not in text:
+        candidate = PREFIXES["yfid"] + text
+        if candidate not in index.names and _mentioned(store, candidate):
+            iri = candidate
+    if iri is not None:
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            node = None
+        if node is not None and _mentioned(store, iri):
+            in_ontology = iri not in index.names and next(iter(store.quads_for_pattern(
+                node, None, None, ox.NamedNode(PREFIXES["yfg"] + "ontology"))), None) is not None
+            return iri, in_ontology
+    return index.resolve(name), False
+
+
+def _mentioned(store, iri: str) -> bool:
+    import pyoxigraph as ox
+
+    node = ox.NamedNode(iri)
+    return (next(iter(store.quads_for_pattern(node, None, None, None)), None) is not None
+            or next(iter(store.quads_for_pattern(None, None, node, None)), None) is not None)
+
+
+def as_json(d: Description) -> dict:
+    """The description as plain data (``kg explain --format json``)."""
+    from dataclasses import asdict
+
+    return asdict(d)
+
+
 def cmd_explain(args) -> int:
     """Print the description of one entity. Raises Ambiguous/Unknown (exit 2) for a bad name."""
+    import json
+
     from kg.read.store import open_store
+    from kg.read.table import emit
 
     store = open_store(args.build or paths.build_dir())
     describer = Describer(store)
-    iri = describer.index.resolve(args.entity)
-    sys.stdout.write(render(describer.describe(iri), args.lang) + "\n")
+    iri, in_ontology = resolve(store, describer.index, args.entity)
+    d = describer.describe(iri, include_ontology=in_ontology)
+    if args.format == "json":
+        emit(json.dumps(as_json(d), ensure_ascii=False, indent=1) + "\n", args.out)
+    else:
+        emit(render(d, args.lang) + "\n", args.out)
     return 0
 
 
 def register(sub) -> None:
     """Add `kg explain` to the CLI."""
     p = sub.add_parser("explain", help="every fact in and out of an entity, with evidence")
-    p.add_argument("entity", help="id, IRI, zh/en label, alias or pinyin")
+    p.add_argument("entity", help="id, prefix:local, IRI, zh/en label, alias or pinyin")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("-o", "--out", metavar="FILE", help="write to FILE (- for stdout, the default)")
     p.add_argument("--build", type=Path, help="build folder (default: build/ or $KG_BUILD)")
     p.set_defaults(func=cmd_explain)

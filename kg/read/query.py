@@ -5,18 +5,33 @@ Oxigraph store with the union of all named graphs as the default graph.
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 import pyoxigraph as ox
-from rdflib import Graph
 
 from kg import paths
 from kg.errors import InputError, Position
-from kg.read.store import to_oxigraph_term, to_rdflib_term
+from kg.read.sparql_text import PREFIXES, query_variables, syntax_error, values_clause, where_group_start
+
+# rdflib (and kg.read.store, which imports it) is imported only when a result is read as rdflib
+# terms: `kg query` prints tables and serialisations from the Oxigraph terms and starts without it.
+
+
+def to_rdflib_term(term):
+    """An Oxigraph term as an rdflib term (kg.read.store does the conversion)."""
+    from kg.read.store import to_rdflib_term as convert
+
+    return convert(term)
+
+
+def to_oxigraph_term(term):
+    """An rdflib term as an Oxigraph term."""
+    from kg.read.store import to_oxigraph_term as convert
+
+    return convert(term)
 
 _HEADER = re.compile(r"^#\s*(zh|en|id|kind|question|bind|networkx)\s*:\s*(.+)$", re.IGNORECASE)
 _BIND = re.compile(r"^\??(\w+)\s*=\s*(\S+)$")
@@ -139,41 +154,49 @@ def resolve_query(ref: str, queries_dir: Path | None = None) -> tuple[str, str |
 
 
 class Row:
-    """One solution: values by variable name as rdflib terms (None when unbound).
+    """One solution: values by variable name (None when unbound).
 
-    A row holds the store's terms in a tuple and shares its variable index with the other rows
-    of its result; values are converted to rdflib terms on first access, so a large result costs
-    little more than the raw store's until it is read. ``row.name`` and ``row["name"]`` give the
-    rdflib term, ``row.python("name")`` the plain Python value.
+    A row holds the store's terms in a tuple and shares its variable index and a term cache with
+    the other rows of its result, so each distinct term is converted to rdflib once per result,
+    on first access. ``row.name`` and ``row["name"]`` give the rdflib term (the Oxigraph term in a
+    raw result, see :func:`run_query`), ``row.raw("name")`` the Oxigraph term, ``row.python("name")``
+    the plain Python value.
     """
 
-    __slots__ = ("_index", "_raw", "_cache")
+    __slots__ = ("_index", "_raw", "_terms", "_native")
 
     def __init__(self, values: dict[str, Any] | None = None, *, index: dict[str, int] | None = None,
-                 raw: tuple | dict = ()):
+                 raw: tuple | dict = (), terms: dict | None = None, native: bool = False):
+        self._native = native
+        if values is None and type(raw) is tuple:  # a solution of a result: the common, fast case
+            self._index, self._raw = index or {}, raw
+            self._terms = {} if terms is None else terms
+            return
         if values is not None or isinstance(raw, dict):  # built by hand (rdflib terms, Oxigraph terms)
-            merged = dict(values or {})
+            merged: dict[str, Any] = {k: None if v is None else to_oxigraph_term(v) for k, v in (values or {}).items()}
             if isinstance(raw, dict):
-                merged.update({k: None if t is None else to_rdflib_term(t) for k, t in raw.items()})
+                merged.update(raw)
             self._index = {k: i for i, k in enumerate(merged)}
-            self._raw = ()
-            self._cache = list(merged.values())
+            self._raw = tuple(merged.values())
+            self._terms = {}
+            for k, v in (values or {}).items():  # keep the rdflib terms given (datatypes as written)
+                if v is not None:
+                    self._terms[merged[k]] = v
         else:
             self._index = index or {}
             self._raw = raw
-            self._cache = None
+            self._terms = {} if terms is None else terms
 
     def _get(self, key: str):
         i = self._index.get(key)
         if i is None:
             return None
-        if self._cache is None:
-            self._cache = [_UNSET] * len(self._index)
-        value = self._cache[i]
-        if value is _UNSET:
-            term = self._raw[i]
-            value = None if term is None else to_rdflib_term(term)
-            self._cache[i] = value
+        term = self._raw[i]
+        if term is None or self._native:
+            return term
+        value = self._terms.get(term)
+        if value is None:
+            value = self._terms[term] = to_rdflib_term(term)
         return value
 
     def _keys(self) -> list[str]:
@@ -196,12 +219,7 @@ class Row:
     def raw(self, key: str):
         """The Oxigraph term (no conversion), or None."""
         i = self._index.get(key)
-        if i is None:
-            return None
-        if self._raw:
-            return self._raw[i]
-        v = self._get(key)
-        return None if v is None else to_oxigraph_term(v)
+        return None if i is None else self._raw[i]
 
     def asdict(self) -> dict[str, Any]:
         return {k: self._get(k) for k in self._keys()}
@@ -214,8 +232,11 @@ class Row:
 
     def python(self, key: str, default=None):
         """The value as a plain Python object (str, int, Decimal, date...; IRIs as str)."""
-        v = self._get(key)
-        return default if v is None else v.toPython() if hasattr(v, "toPython") else v
+        i = self._index.get(key)
+        if i is None or self._raw[i] is None:
+            return default
+        v = to_rdflib_term(self._raw[i]) if self._native else self._get(key)
+        return v.toPython() if hasattr(v, "toPython") else v
 
 
 _UNSET = object()
@@ -237,7 +258,8 @@ class QueryResult:
     variables: list[str] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     boolean: bool | None = None
-    graph: Graph | None = None
+    graph: Any = None  # rdflib Graph
+    triples: list = field(default_factory=list)  # CONSTRUCT/DESCRIBE: the Oxigraph triples
     # label(iri, lang) -> str for notebook display; kg.query() sets it (kg.views.notebook)
     label: Any = field(default=None, repr=False, compare=False)
 
@@ -257,61 +279,87 @@ class QueryResult:
         return to_dataframe(self, label=self.label, lang=lang)
 
     def __len__(self) -> int:
-        return len(self.rows) if self.kind == "SELECT" else len(self.graph or ())
+        return len(self.rows) if self.kind == "SELECT" else len(self.triples)
+
+    def raw_rows(self) -> list[tuple]:
+        """The rows as tuples of Oxigraph terms in the order of ``variables`` (no conversion)."""
+        shared = self.rows[0]._index if self.rows else None
+        if shared is not None and list(shared) == self.variables and all(r._index is shared for r in self.rows):
+            return [r._raw for r in self.rows]  # the solutions as the store gave them
+        return [tuple(row.raw(v) for v in self.variables) for row in self.rows]
 
 
 def run_query(store: ox.Store, text: str, bindings: dict[str, Any] | None = None, *,
-              source: str = "query") -> QueryResult:
-    """Run SPARQL text on a store (union default graph) and convert the result to rdflib terms.
+              source: str = "query", raw: bool = False) -> QueryResult:
+    """Run SPARQL text on a store (union default graph, the project's prefixes predeclared).
 
     Args:
-        bindings: variable name -> rdflib term (or str/int), substituted before evaluation.
+        bindings: variable name -> value (rdflib or Oxigraph term, IRI, ``prefix:local``, text,
+            number): applied through the parsed query (see :func:`bind`).
         source: a name for error messages.
+        raw: rows give Oxigraph terms (fastest) instead of rdflib terms.
     Raises:
-        InputError: the query does not parse (message with line and column).
+        SparqlSyntaxError: the query does not parse (line, column, the line, a caret, a hint).
+        InputError: a binding names a variable the query does not have.
     """
-    kind, variables, raw, boolean, triples = run_raw(store, text, bindings, source=source)
+    kind, variables, rows, boolean, triples = run_raw(store, text, bindings, source=source)
+    return _as_result(kind, variables, rows, boolean, triples, raw)
+
+
+def _as_result(kind: str, variables: list[str], rows: list[tuple], boolean: bool | None, triples: list,
+               raw: bool) -> QueryResult:
+    """A QueryResult of run_raw's output: rows convert each distinct term once, on first access."""
     if kind == "ASK":
         return QueryResult("ASK", boolean=boolean)
     if kind == "SELECT":
         index = {n: i for i, n in enumerate(variables)}
-        return QueryResult("SELECT", variables=variables, rows=[Row(index=index, raw=r) for r in raw])
+        terms: dict = {}
+        return QueryResult("SELECT", variables=variables,
+                           rows=[Row(index=index, raw=r, terms=terms, native=raw) for r in rows])
+    if raw:
+        return QueryResult("CONSTRUCT", triples=triples)
+    from rdflib import Graph
+
     g = Graph()
     for t in triples:
         g.add(to_rdflib_term(t))
-    return QueryResult("CONSTRUCT", graph=g)
+    return QueryResult("CONSTRUCT", graph=g, triples=triples)
 
 
 def run_raw(store: ox.Store, text: str, bindings: dict[str, Any] | None = None, *,
             source: str = "query") -> tuple[str, list[str], list[tuple], bool | None, list]:
     """Run SPARQL text and return Oxigraph terms: (kind, variables, rows, boolean, triples).
 
-    A simple outer ORDER BY is applied here rather than by Oxigraph 0.5, whose sort panics (aborting
-    the process) on mixed terms (see :mod:`kg.read.admission`).
+    Bindings are applied through the parsed query (:func:`bind`); the project's prefixes are
+    predeclared. A simple outer ORDER BY is applied here rather than by Oxigraph 0.5, whose sort
+    panics (aborting the process) on mixed terms (see :mod:`kg.read.admission`).
 
     Raises:
-        InputError: the query does not parse (message with line and column), or a bad binding.
+        SparqlSyntaxError: the query does not parse (line, column, the line, a caret, a hint).
+        InputError: a binding names a variable the query does not have.
     """
     from kg.read.admission import NotAdmitted, admit, sort_rows
 
-    subs = {ox.Variable(k): to_oxigraph_term(_as_term(v)) for k, v in (bindings or {}).items()}
-    text, subs = inline_bindings(text, subs)
+    subs = {k.lstrip("?$"): as_oxigraph_term(v) for k, v in (bindings or {}).items()}
+    bound, leftover = bind(text, subs, source)
     try:
-        plan = admit(text, allow_service=True).order
+        plan = admit(bound, allow_service=True).order
     except NotAdmitted:
         plan = None  # Oxigraph says what is wrong, below
+
+    def execute(query_text: str, substitutions: dict):
+        return store.query(query_text, use_default_graph_as_union=True, prefixes=PREFIXES,
+                           substitutions={ox.Variable(k): v for k, v in substitutions.items()} or None)
+
     try:
-        result = store.query(plan.text if plan else text, use_default_graph_as_union=True,
-                             substitutions=subs or None)
+        result = execute(plan.text if plan else bound, leftover)
     except SyntaxError as exc:
-        m = re.search(r"at (\d+):(\d+)", str(exc))
-        pos = Position(source, int(m.group(1)), f"column {m.group(2)}") if m else Position(source)
-        raise InputError(f"SPARQL syntax error: {exc}", pos) from exc
-    except RuntimeError as exc:  # e.g. a binding for a variable the query does not project
-        if subs and "substitut" not in str(exc).lower() and "does not contain" not in str(exc).lower():
-            raise
-        raise InputError(f"cannot run the query with bindings {sorted(bindings or {})}: {exc}",
-                         Position(source)) from exc
+        if bound is not text:
+            _check_syntax(text, source)  # the user's own text is wrong: say where in it
+            plan = None
+            result = execute(text, subs)
+        else:
+            raise syntax_error(text, exc, source) from None
     if isinstance(result, ox.QueryBoolean):
         return "ASK", [], [], bool(result), []
     if isinstance(result, ox.QuerySolutions):
@@ -329,7 +377,7 @@ def answer_in_worker(store: ox.Store, job: dict):
 
 
 def run_isolated(build_dir: Path, text: str, bindings: dict[str, Any] | None = None, *,
-                 source: str = "query", timeout: float | None = None) -> QueryResult:
+                 source: str = "query", timeout: float | None = None, raw: bool = False) -> QueryResult:
     """run_query in a worker process of the build (kept for the next call), so that a query that
     crashes the engine, exhausts memory or runs past timeout seconds fails alone.
 
@@ -340,9 +388,9 @@ def run_isolated(build_dir: Path, text: str, bindings: dict[str, Any] | None = N
     from kg.read import runner
 
     pool = _isolated(Path(build_dir))
-    subs = {k: _as_term(v) for k, v in (bindings or {}).items()}
+    subs = {k: _as_term(v) for k, v in (bindings or {}).items()}  # rdflib terms travel by pickle
     try:
-        kind, variables, raw, boolean, triples = pool.run(
+        kind, variables, rows, boolean, triples = pool.run(
             {"text": text, "bindings": subs, "source": source}, timeout)
     except runner.WorkerTimeout:
         raise QueryFailed(f"{source}: the query ran past the time limit of {timeout:g} s and was stopped") from None
@@ -350,15 +398,7 @@ def run_isolated(build_dir: Path, text: str, bindings: dict[str, Any] | None = N
         raise QueryFailed(f"{source}: the query could not be answered: {exc}") from None
     except runner.WorkerUnavailable as exc:
         raise QueryFailed(f"{source}: {exc}") from None
-    if kind == "ASK":
-        return QueryResult("ASK", boolean=boolean)
-    if kind == "SELECT":
-        index = {n: i for i, n in enumerate(variables)}
-        return QueryResult("SELECT", variables=variables, rows=[Row(index=index, raw=r) for r in raw])
-    g = Graph()
-    for t in triples:
-        g.add(to_rdflib_term(t))
-    return QueryResult("CONSTRUCT", graph=g)
+    return _as_result(kind, variables, rows, boolean, triples, raw)
 
 
 _ISOLATED: dict[Path, tuple] = {}
@@ -381,73 +421,98 @@ def _isolated(build_dir: Path):
     return _ISOLATED[key][1]
 
 
-def _blank_comments(text: str) -> str:
-    """The text with comments replaced by spaces (offsets kept); '#' inside IRIs and strings stays."""
-    out = []
-    for line in text.split("\n"):
-        in_iri = in_str = False
-        cut = len(line)
-        for i, c in enumerate(line):
-            if in_str:
-                in_str = c != in_str
-            elif in_iri:
-                in_iri = c != ">"
-            elif c in "\"'":
-                in_str = c
-            elif c == "<" and re.match(r"<[^\s<>]*>", line[i:]):
-                in_iri = True
-            elif c == "#":
-                cut = i
-                break
-        out.append(line[:cut] + " " * (len(line) - cut))
-    return "\n".join(out)
+def _check_syntax(text: str, source: str) -> None:
+    """Raise the SparqlSyntaxError of text, if it has one (parsed against an empty store)."""
+    try:
+        ox.Store().query(text, prefixes=PREFIXES)
+    except SyntaxError as exc:
+        raise syntax_error(text, exc, source) from None
+
+
+def bind(text: str, bindings: dict[str, Any], source: str = "query") -> tuple[str, dict]:
+    """Apply bindings through the query's structure: a VALUES block at the start of the outer
+    WHERE group, located by the grammar (kg.read.sparql_text.where_group_start), never by pattern
+    matching on the text.
+
+    Oxigraph's own ``substitutions`` filter after evaluating the pattern (cq07 bound to one entity:
+    3 s against 14 ms for the VALUES block on the real data, see BENCHMARKS.md), so they are used
+    only where no group can take a VALUES block (``DESCRIBE <x>``, ``CONSTRUCT WHERE``, blank
+    nodes or quoted triples as values).
+
+    Args:
+        bindings: variable name -> Oxigraph term.
+    Returns:
+        (query text, the bindings left for ``substitutions``).
+    Raises:
+        InputError: a binding names a variable the query does not mention.
+    """
+    if not bindings:
+        return text, {}
+    unknown = sorted(set(bindings) - query_variables(text))
+    if unknown:
+        have = ", ".join("?" + v for v in sorted(query_variables(text))) or "none"
+        raise InputError(f"cannot bind {', '.join('?' + u for u in unknown)}: the query has no such variable "
+                         f"(its variables: {have})", Position(source))
+    if not all(isinstance(t, (ox.NamedNode, ox.Literal)) for t in bindings.values()):
+        return text, dict(bindings)
+    at = where_group_start(text)
+    if at is None:
+        return text, dict(bindings)
+    return text[:at] + " " + values_clause({k: str(v) for k, v in bindings.items()}) + " " + text[at:], {}
 
 
 def inline_bindings(text: str, subs: dict) -> tuple[str, dict]:
-    """Move bindings into a VALUES block at the start of the outer WHERE group.
-
-    Oxigraph applies ``substitutions`` after evaluating the pattern (a 2-hop provenance query took
-    a second on 14k quads); a VALUES block at the start of the group is joined first (7 ms).
-    Returns (text, the substitutions left over when the query has no ``WHERE {``).
-    """
-    if not subs:
-        return text, subs
-    at = _where_end(text)
-    if at is None:
-        return text, subs
-    values = " ".join(f"VALUES {var} {{ {term} }}" for var, term in subs.items())
-    return text[:at] + " " + values + " " + text[at:], {}
+    """:func:`bind` for ``{Variable: term}`` (kept for callers of the old name)."""
+    out, left = bind(text, {v.value: t for v, t in subs.items()})
+    return out, {ox.Variable(k): t for k, t in left.items()}
 
 
-@functools.lru_cache(maxsize=512)
-def _where_end(text: str) -> int | None:
-    """Offset just after the outer ``WHERE {`` (comments ignored), or None."""
-    m = re.search(r"\bWHERE\s*\{", _blank_comments(text), re.IGNORECASE)
-    return m.end() if m else None
+_XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
-def _as_term(v):
-    from rdflib import Literal, URIRef
-    from rdflib.term import Node
+def as_oxigraph_term(v):
+    """A binding value as an Oxigraph term: Oxigraph and rdflib terms as they are; text that is an
+    IRI (``http...``, ``<...>``) or a known ``prefix:local`` as an IRI; numbers, booleans and dates
+    as typed literals; other text as a plain literal."""
+    import datetime
+    import decimal
 
     from kg.namespaces import curie_to_iri
 
-    if isinstance(v, Node):
+    if isinstance(v, (ox.NamedNode, ox.Literal, ox.BlankNode, ox.Triple)):
         return v
-    if isinstance(v, str) and re.match(r"^https?://", v):
-        return URIRef(v)
-    if isinstance(v, str) and v.startswith("<") and v.endswith(">"):
-        return URIRef(v[1:-1])
-    if isinstance(v, str) and re.match(r"^[a-z][\w-]*:[^\s/]", v) and curie_to_iri(v):
-        return URIRef(curie_to_iri(v))
-    return Literal(v)
+    if type(v).__module__.startswith("rdflib"):
+        return to_oxigraph_term(v)
+    if isinstance(v, bool):
+        return ox.Literal("true" if v else "false", datatype=ox.NamedNode(_XSD + "boolean"))
+    if isinstance(v, int):
+        return ox.Literal(str(v), datatype=ox.NamedNode(_XSD + "integer"))
+    if isinstance(v, (float, decimal.Decimal)):
+        return ox.Literal(str(v), datatype=ox.NamedNode(_XSD + ("double" if isinstance(v, float) else "decimal")))
+    if isinstance(v, datetime.datetime):
+        return ox.Literal(v.isoformat(), datatype=ox.NamedNode(_XSD + "dateTime"))
+    if isinstance(v, datetime.date):
+        return ox.Literal(v.isoformat(), datatype=ox.NamedNode(_XSD + "date"))
+    v = str(v)
+    if re.match(r"^https?://\S+$", v):
+        return ox.NamedNode(v)
+    if v.startswith("<") and v.endswith(">"):
+        return ox.NamedNode(v[1:-1])
+    if re.match(r"^[a-z][\w-]*:[^\s/]", v) and curie_to_iri(v):
+        return ox.NamedNode(curie_to_iri(v))
+    return ox.Literal(v)
+
+
+def _as_term(v):
+    """A binding value as an rdflib term (see :func:`as_oxigraph_term`)."""
+    return to_rdflib_term(as_oxigraph_term(v))
 
 
 # -- named queries with their directives (default bindings, a networkx step) ---------------------
 
 def run(store: ox.Store | None, ref: str, bindings: dict[str, Any] | None = None, *,
-        queries_dir: Path | None = None, isolated: bool | None = None, build_dir: Path | None = None,
-        timeout: float | None = None) -> QueryResult:
+        queries_dir: Path | None = None, raw: bool = False, isolated: bool | None = None,
+        build_dir: Path | None = None, timeout: float | None = None) -> QueryResult:
     """Run a named query, a query file or SPARQL text, honouring its header directives.
 
     ``# bind: NAME = VALUE`` lines give default bindings (overridden by ``bindings``);
@@ -458,7 +523,7 @@ def run(store: ox.Store | None, ref: str, bindings: dict[str, Any] | None = None
         ref: a query name (``cq01-campaigns``), a path to a .rq file, or SPARQL text.
         bindings: variable name -> value (rdflib term, IRI, ``prefix:local`` curie, str or number).
     Returns:
-        a QueryResult (rows of rdflib terms).
+        a QueryResult (rows of rdflib terms; of Oxigraph terms with ``raw=True``).
         isolated: run in a worker process of build_dir (see :func:`run_isolated`); None (default):
             isolated for query text and files, in-process (faster) for the named queries of queries/.
         build_dir: the build (needed when isolated; store may then be None).
@@ -473,10 +538,11 @@ def run(store: ox.Store | None, ref: str, bindings: dict[str, Any] | None = None
     if isolated and build_dir is None:
         raise ValueError("run(isolated=True) needs build_dir")
 
-    def execute(merged_bindings):
+    def execute(merged_bindings, as_raw):
         if isolated:
-            return run_isolated(Path(build_dir), text, merged_bindings, source=source, timeout=timeout)
-        return run_query(store, text, merged_bindings, source=source)
+            return run_isolated(Path(build_dir), text, merged_bindings, source=source, timeout=timeout,
+                                raw=as_raw)
+        return run_query(store, text, merged_bindings, source=source, raw=as_raw)
 
     source = name or (ref if len(ref) < 256 and "\n" not in ref else "query")
     header = header_of(text, source)
@@ -485,8 +551,12 @@ def run(store: ox.Store | None, ref: str, bindings: dict[str, Any] | None = None
     if header.networkx:
         step = parse_networkx(header.networkx, source)
         params = {k: merged.pop(k) for k in step.uses if k in merged}
-        return networkx_step(execute(merged), step, params, source)
-    return execute(merged)
+        out = networkx_step(execute(merged, True), step, params, source)
+        if raw:
+            for row in out.rows:
+                row._native = True
+        return out
+    return execute(merged, raw)
 
 
 @dataclass
@@ -569,7 +639,7 @@ def networkx_step(result: QueryResult, step: NetworkxStep, params: dict[str, Any
     for name in step.args:
         if name not in params:
             raise InputError(f"the networkx step needs ?{name} bound (--bind {name}=ID)", Position(source))
-        iri = str(_as_term(params[name]))
+        iri = as_oxigraph_term(params[name]).value
         if iri not in g:  # nodes are keyed by IRI text
             raise InputError(f"?{name} = {iri} has no links in the graph", Position(source))
         ends.append(iri)
@@ -620,18 +690,13 @@ def is_ordered(text: str) -> bool:
 
 # -- serialisations --------------------------------------------------------------------------------
 
-def _ox(term) -> str:
-    """A term in N-Triples syntax (as SPARQL TSV results write it)."""
-    return str(to_oxigraph_term(term))
-
-
 def to_tsv(result: QueryResult) -> str:
     """SPARQL 1.1 Query Results TSV (https://www.w3.org/TR/sparql11-results-csv-tsv/)."""
     if result.kind == "ASK":
         return "?_askResult\n" + ("true" if result.boolean else "false") + "\n"
     lines = ["\t".join("?" + v for v in result.variables)]
     for row in result.rows:
-        lines.append("\t".join("" if row[v] is None else _ox(row[v]) for v in result.variables))
+        lines.append("\t".join("" if row.raw(v) is None else str(row.raw(v)) for v in result.variables))
     return "\n".join(lines) + "\n"
 
 
@@ -648,30 +713,38 @@ def to_csv(result: QueryResult) -> str:
         return buf.getvalue()
     w.writerow(result.variables)
     for row in result.rows:
-        w.writerow(["" if row[v] is None else str(row[v]) for v in result.variables])
+        w.writerow(["" if row.raw(v) is None else _plain(row.raw(v)) for v in result.variables])
     return buf.getvalue()
+
+
+def _plain(term) -> str:
+    return term.value if isinstance(term, (ox.NamedNode, ox.Literal, ox.BlankNode)) else str(term)
+
+
+def _json_cell(t) -> dict:
+    if isinstance(t, ox.Literal):
+        d = {"type": "literal", "value": t.value}
+        if t.language:
+            d["xml:lang"] = t.language
+        elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            d["datatype"] = t.datatype.value
+        return d
+    if isinstance(t, ox.BlankNode):
+        return {"type": "bnode", "value": t.value}
+    if isinstance(t, ox.NamedNode):
+        return {"type": "uri", "value": t.value}
+    return {"type": "triple", "value": {"subject": _json_cell(t.subject), "predicate": _json_cell(t.predicate),
+                                        "object": _json_cell(t.object)}}
 
 
 def to_json(result: QueryResult) -> str:
     """SPARQL 1.1 Query Results JSON (https://www.w3.org/TR/sparql11-results-json/)."""
     import json
 
-    from rdflib import BNode, Literal
-
     if result.kind == "ASK":
         return json.dumps({"head": {}, "boolean": bool(result.boolean)}) + "\n"
-
-    def cell(t):
-        if isinstance(t, Literal):
-            d = {"type": "literal", "value": str(t)}
-            if t.language:
-                d["xml:lang"] = t.language
-            elif t.datatype:
-                d["datatype"] = str(t.datatype)
-            return d
-        return {"type": "bnode" if isinstance(t, BNode) else "uri", "value": str(t)}
-
-    bindings = [{v: cell(row[v]) for v in result.variables if row[v] is not None} for row in result.rows]
+    bindings = [{v: _json_cell(row.raw(v)) for v in result.variables if row.raw(v) is not None}
+                for row in result.rows]
     return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}},
                       ensure_ascii=False, indent=1) + "\n"
 
@@ -696,57 +769,19 @@ def result_rows(result: QueryResult) -> list[dict[str, str]]:
 
 SELECT_FORMATS = ("table", "csv", "tsv", "json")
 GRAPH_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}
+_OX_GRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
 
 
-def display_width(text: str) -> int:
-    """Columns a string takes in a terminal (CJK characters take two)."""
-    import unicodedata
+def to_table(result: QueryResult, store: ox.Store | None = None, lang: str = "zh", iris: bool = False,
+             width: int | None = None) -> str:
+    """A table that fits ``width`` columns (default: the terminal); see :mod:`kg.read.table`."""
+    from kg.read.table import result_table
 
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def to_table(result: QueryResult, label=None, lang: str = "zh", max_width: int = 80) -> str:
-    """A plain-text table; IRIs shown by label (``label(iri, lang)``) with their curie.
-
-    With a language chosen, the ``?x_zh``/``?x_en`` columns of the other language are left out.
-    """
-    from rdflib import URIRef
-
-    from kg.namespaces import curie
-
-    if result.kind == "ASK":
-        return "yes" if result.boolean else "no"
-    other = "_en" if lang == "zh" else "_zh"
-    cols = [v for v in result.variables if not (v.endswith(other) and v[: -len(other)] in result.variables)]
-
-    def cell(t) -> str:
-        if t is None:
-            return ""
-        if isinstance(t, URIRef):
-            name = label(str(t), lang) if label else None
-            c = curie(str(t))
-            text = f"{name} [{c}]" if name and name != c else c
-        else:
-            text = str(t)
-        text = " ".join(text.split())
-        if display_width(text) > max_width:
-            while display_width(text) > max_width - 1:
-                text = text[:-1]
-            text += "…"
-        return text
-
-    grid = [cols] + [[cell(row[c]) for c in cols] for row in result.rows]
-    widths = [max(display_width(r[i]) for r in grid) for i in range(len(cols))]
-
-    def line(r):
-        return "  ".join(v + " " * (w - display_width(v)) for v, w in zip(r, widths)).rstrip()
-
-    out = [line(grid[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in grid[1:]]
-    out.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
-    return "\n".join(out)
+    return result_table(result, store, lang, iris, width)
 
 
-def format_result(result: QueryResult, fmt: str, label=None, lang: str = "zh") -> str:
+def format_result(result: QueryResult, fmt: str, store: ox.Store | None = None, lang: str = "zh",
+                  iris: bool = False) -> str:
     """Serialise a result in a CLI format (table/csv/tsv/json; ttl/nt/jsonld for graphs).
 
     Raises:
@@ -755,10 +790,8 @@ def format_result(result: QueryResult, fmt: str, label=None, lang: str = "zh") -
     if result.kind == "CONSTRUCT":
         if fmt not in GRAPH_FORMATS:
             raise InputError(f"--format {fmt} is for SELECT/ASK; a graph result takes ttl, nt or jsonld")
-        from kg.namespaces import bind_all
-
-        bind_all(result.graph)
-        return result.graph.serialize(format=GRAPH_FORMATS[fmt])
+        return ox.serialize(sorted(result.triples, key=str), format=_OX_GRAPH_FORMATS[fmt],
+                            prefixes=dict(PREFIXES) if fmt == "ttl" else None).decode("utf-8")
     if fmt in GRAPH_FORMATS:
         raise InputError(f"--format {fmt} is for CONSTRUCT/DESCRIBE; a {result.kind} result takes table, csv, tsv or json")
     if fmt == "csv":
@@ -767,7 +800,7 @@ def format_result(result: QueryResult, fmt: str, label=None, lang: str = "zh") -
         return to_tsv(result)
     if fmt == "json":
         return to_json(result)
-    return to_table(result, label, lang) + "\n"
+    return to_table(result, store, lang, iris) + "\n"
 
 
 def _parse_bindings(pairs: list[str]) -> dict[str, str]:
@@ -784,10 +817,20 @@ def cmd_query(args) -> int:
     import sys
 
     from kg.read.store import open_store
+    from kg.read.table import emit
 
+    if args.prefixes:
+        emit("".join(f"PREFIX {p}: <{iri}>\n" for p, iri in sorted(PREFIXES.items())), args.out)
+        return 0
     if args.list:
-        for nq in named_queries():
-            print(f"{nq.name}\n  zh: {nq.question_zh}\n  en: {nq.question_en}")
+        if args.format == "json":
+            import json
+
+            emit(json.dumps([{"name": nq.name, "zh": nq.question_zh, "en": nq.question_en,
+                              "bindings": nq.bindings} for nq in named_queries()], ensure_ascii=False, indent=1) + "\n",
+                 args.out)
+            return 0
+        emit("".join(f"{nq.name}\n  zh: {nq.question_zh}\n  en: {nq.question_en}\n" for nq in named_queries()), args.out)
         return 0
     if not args.query:
         raise InputError("name a query (kg query --list shows them), a .rq file, or - for stdin")
@@ -797,28 +840,39 @@ def cmd_query(args) -> int:
     build_dir = Path(args.build or paths.build_dir())
     store = open_store(build_dir)
     isolated = False if args.in_process else None
-    result = run(store, ref, _parse_bindings(args.bind), isolated=isolated, build_dir=build_dir,
+    result = run(store, ref, _parse_bindings(args.bind), raw=True, isolated=isolated, build_dir=build_dir,
                  timeout=args.timeout)
     fmt = args.format or ("ttl" if result.kind == "CONSTRUCT" else "table")
-    label = None
-    if fmt == "table":
-        from kg.read.describe import Describer
-
-        label = Describer(store).term_label
-    sys.stdout.write(format_result(result, fmt, label, args.lang))
+    emit(format_result(result, fmt, store, args.lang, args.iris), args.out)
     return 0
+
+
+DESCRIPTION = """Run a named query (kg query --list), a .rq file, or SPARQL text or stdin (-) on the build.
+The project's prefixes (kg query --prefixes) are predeclared. SELECT results print as a table that
+fits the terminal, one column per variable, IRIs shown by their label in --lang."""
+EXAMPLES = """examples:
+  kg query --list
+  kg query cq05-awards-2023 --lang en
+  kg query cq07-provenance --bind entity=yfid:baisha-zhen --format json | jq .
+  echo 'SELECT ?e WHERE { ?e a yf:Enterprise }' | kg query - --format csv -o enterprises.csv"""
 
 
 def register(sub) -> None:
     """Add `kg query` to the CLI."""
-    p = sub.add_parser("query", help="run a named query, a .rq file or SPARQL from stdin (-)")
+    import argparse
+
+    p = sub.add_parser("query", help="run a named query, a .rq file or SPARQL from stdin (-)",
+                       description=DESCRIPTION, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("query", nargs="?", help="query name (see --list), path to a .rq file, or - for stdin")
     p.add_argument("--list", action="store_true", help="list the named queries with their questions")
+    p.add_argument("--prefixes", action="store_true", help="print the predeclared prefixes")
     p.add_argument("--format", choices=[*SELECT_FORMATS, *GRAPH_FORMATS],
                    help="table (default), csv, tsv, json; ttl (default), nt, jsonld for CONSTRUCT/DESCRIBE")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="label language in the table view")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="label language in the table (default zh)")
+    p.add_argument("--iris", action="store_true", help="table: show each IRI (as prefix:local) beside its label")
     p.add_argument("--bind", action="append", metavar="NAME=VALUE",
                    help="bind a variable (IRI, prefix:local or text); repeatable")
+    p.add_argument("-o", "--out", metavar="FILE", help="write the result to FILE (- for stdout, the default)")
     p.add_argument("--build", type=Path, help="build folder (default: build/ or $KG_BUILD)")
     p.add_argument("--timeout", type=float, help="seconds the query may run (query text and files; default: no limit)")
     p.add_argument("--in-process", action="store_true",

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from oxrdflib import OxigraphStore
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kg.errors import InputError, Position
 from kg.namespaces import PREFIXES
+
+# rdflib and oxrdflib are imported inside the functions that convert, so that opening and
+# querying a store (`kg query`) does not pay for importing them (~0.5 s together).
 
 FORMATS = {
     "trig": ox.RdfFormat.TRIG,
@@ -32,8 +32,11 @@ def _sort_key(q: ox.Quad) -> tuple:
     return (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
 
 
-def dataset_quads(ds: Dataset) -> list[ox.Quad]:
+def dataset_quads(ds) -> list[ox.Quad]:
     """Every quad of an rdflib Dataset as Oxigraph quads, sorted."""
+    from rdflib import Graph, URIRef
+    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
     quads = []
     for s, p, o, g in ds.quads((None, None, None, None)):
         gid = g.identifier if isinstance(g, Graph) else g
@@ -43,7 +46,7 @@ def dataset_quads(ds: Dataset) -> list[ox.Quad]:
     return quads
 
 
-def graph_quads(graph: Graph, name: URIRef) -> list[ox.Quad]:
+def graph_quads(graph, name) -> list[ox.Quad]:
     """A plain rdflib Graph's triples as quads in the named graph ``name``."""
     gn = to_oxigraph_term(name)
     return [ox.Quad(to_oxigraph_term(s), to_oxigraph_term(p), to_oxigraph_term(o), gn) for s, p, o in graph]
@@ -195,8 +198,11 @@ def read_quads(build_dir: Path) -> list[ox.Quad]:
         raise BuildUnreadable(f"corrupt N-Quads ({exc}): run `kg build` again", Position(str(nq))) from None
 
 
-def as_rdflib(store: ox.Store) -> Dataset:
+def as_rdflib(store: ox.Store):
     """An rdflib Dataset over an Oxigraph store (oxrdflib); the default graph is the union."""
+    from oxrdflib import OxigraphStore
+    from rdflib import Dataset
+
     return Dataset(store=OxigraphStore(store=store), default_union=True)
 
 
@@ -209,6 +215,8 @@ def to_rdflib_term(term):
     Raises:
         ValueError: term is not an Oxigraph term.
     """
+    from rdflib import BNode, Literal, URIRef
+
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
@@ -230,6 +238,9 @@ def to_oxigraph_term(term):
     Raises:
         ValueError: term is not an rdflib term.
     """
+    from rdflib import BNode, Graph, Literal, URIRef
+    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
     if term is None:
         return None
     if isinstance(term, URIRef):

@@ -923,6 +923,7 @@ def cmd_serve(args) -> int:
     from kg import paths
     from kg.pipeline.build import build
 
+    _check_port_free(args.host, args.port)  # before anything is printed or built
     build_dir = Path(args.build or paths.build_dir())
     if not (build_dir / "kg.nq").exists() and not (build_dir / "current").exists():
         print(f"kg: no build in {build_dir}: building it first", file=sys.stderr)
@@ -965,6 +966,26 @@ def cmd_serve(args) -> int:
         finally:
             site.close()
     return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Raise InputError (exit 2) when host:port cannot be bound (in use, or not an address here)."""
+    import socket
+
+    from kg.errors import InputError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise InputError(f"--host {host}: not an address of this machine ({exc.strerror})") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}; "
+                             f"is another server running? choose another with --port") from None
 
 
 _CONFIG_ENV = "KG_SERVE_CONFIG"

@@ -830,6 +830,10 @@ def cmd_viz(args) -> int:
                    lang=args.lang, built_from=str(build_dir))
     if not data["nodes"]:
         print("kg: warning: the view has no nodes", file=sys.stderr)
+    if str(args.out) == "-":  # -o -: the page on stdout, the summary on stderr
+        sys.stdout.write(render_html(data))
+        print(f"kg: {len(data['nodes'])} nodes, {len(data['edges'])} edges", file=sys.stderr)
+        return 0
     write_html(render_html(data), out)
     renderer = "WebGL (sigma.js)" if len(data["nodes"]) > WEBGL_THRESHOLD else "vis-network"
     print(f"{out}")
@@ -840,8 +844,8 @@ def cmd_viz(args) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("viz", help="write the interactive graph explorer as one offline HTML file")
-    p.add_argument("--out", type=Path, help="HTML file to write (default: BUILD/graph.html for the whole graph, "
-                   "BUILD/views/NAME.html for a --class, --focus or --query view); the path is printed")
+    p.add_argument("-o", "--out", type=Path, help="HTML file to write (default: BUILD/graph.html for the whole graph, "
+                   "BUILD/views/NAME.html for a --class, --focus or --query view; - for stdout); the path is printed")
     p.add_argument("--build", type=Path, help="build folder (default: build/ or $KG_BUILD)")
     p.add_argument("--class", dest="cls", action="append", metavar="CLASS",
                    help="only this class (curie, name or label; repeatable)")
