@@ -145,6 +145,10 @@ class SparqlSyntaxError(InputError):
         self.line, self.column, self.detail, self.hint, self.text = line, column, detail, hint, text
         super().__init__(text)
         self.position = Position(source, line, f"column {column}" if column else None)
+        self.source = source
+
+    def __reduce__(self):  # query workers send it back by pickle (kg.read.runner)
+        return (type(self), (self.text, self.line, self.column, self.detail, self.hint, self.source))
 
 
 def error_position(error) -> tuple[int | None, int | None]:
