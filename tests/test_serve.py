@@ -649,3 +649,20 @@ def test_cli_serve_builds_first_and_binds_loopback(real_build, tmp_path, monkeyp
     assert calls["run"]["host"] == "127.0.0.1" and calls["run"]["port"] == 8123
     assert calls["ask"] is True
     assert calls["run"]["timeout_keep_alive"] <= 5 and calls["run"]["limit_concurrency"] >= 16
+
+
+def test_endpoint_predeclares_prefixes_and_words_errors_like_the_cli(client):
+    from kg.read.sparql_text import format_syntax_error
+
+    r = client.get("/sparql", params={"query": "ASK { ?e a yf:Enterprise }"},
+                   headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and r.json()["boolean"] is True
+    text = "SELECT ?s\nWHERE { ?s ?p ?o .\n  FILTR(?s) }"
+    r = client.get("/sparql", params={"query": text})
+    assert r.status_code == 400
+    assert "^" in r.text and "FILTER" in r.text  # the caret under the column and the hint
+    try:
+        import pyoxigraph as ox
+        ox.Store().query(text)
+    except SyntaxError as exc:
+        assert format_syntax_error(text, exc).splitlines()[0] in r.text

@@ -31,6 +31,7 @@ import pyoxigraph as ox
 
 from kg.namespaces import ID, PREFIXES
 from kg.read.admission import Admitted, NotAdmitted, admit, sort_rows
+from kg.read.sparql_text import PREFIXES as QUERY_PREFIX_MAP, format_syntax_error
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -86,9 +87,8 @@ FORMAT_NAMES = {
 BASE_IRI = str(ID)
 """Relative IRIs in queries resolve against the dataset's identifier space (``<jinsangzi>``)."""
 
-# TODO(issue 13): when the shared SPARQL error formatter and the predeclared prefixes land under
-# kg/read/ (helper `cli`), format syntax errors with it and pass its prefixes as `prefixes=`.
-QUERY_PREFIXES: dict[str, str] | None = None
+QUERY_PREFIXES: dict[str, str] = QUERY_PREFIX_MAP
+"""The project's prefixes, predeclared as in `kg query` and ``kg.query`` (a query's own PREFIX wins)."""
 
 
 class Refused(Exception):
@@ -166,7 +166,7 @@ def execute(store: ox.Store, text: str, *, deadline: float, max_rows: int,
         try:
             result = _query(store, plan.text if plan else text)
         except SyntaxError as exc:
-            raise Refused(400, f"SPARQL syntax error: {exc}") from None
+            raise Refused(400, format_syntax_error(text, exc)) from None
         except (OSError, RuntimeError, ValueError) as exc:
             raise Refused(400, f"query failed: {exc}") from None
         if isinstance(result, ox.QueryBoolean):
