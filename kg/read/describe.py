@@ -68,7 +68,7 @@ class Index:
         self.types: dict[str, list[str]] = {}
         q = _PRE + """SELECT ?s ?p ?l WHERE {
             GRAPH ?g { ?s ?p ?l } FILTER(?g != yfg:ontology)
-            VALUES ?p { rdfs:label skos:altLabel } FILTER(isIRI(?s)) }"""
+            VALUES ?p { rdfs:label skos:altLabel skos:hiddenLabel } FILTER(isIRI(?s)) }"""
         for row in store.query(q):
             s, p, lit = row["s"].value, row["p"].value, row["l"]
             if s.startswith(_SKIP_PREFIXES):
