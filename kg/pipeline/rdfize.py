@@ -32,6 +32,8 @@ _YEAR = re.compile(r"^\d{4}$")
 _INTERVAL = re.compile(r"^(\d{4}(?:-\d{2}(?:-\d{2})?)?)/(\d{4}(?:-\d{2}(?:-\d{2})?)?)$")
 # Keys whose value is a period or date: each also gets yf:periodStart / yf:periodEnd (xsd:date).
 _TIME_KEYS = ("period", "date")
+# Triples that give a node's identity, not a claim of the record: always stated.
+_IDENTITY = {RDF.type, RDFS.label, SKOS.altLabel, SKOS.definition}
 _IRI = re.compile(r"^https?://\S+$")
 
 
@@ -288,11 +290,12 @@ class _Builder:
             qualifier, quantities = self.qualifier_of(rec, facts)
             if qualifier is not None and rec.defines:
                 facts.append((YF.qualifier, qualifier, ()))  # the fact node is the qualified number
-            support = rec.support or "stated"
             for p, o, own_spans in facts:
                 g.add((s, p, o))
                 if p == YF.modality:
                     continue
+                # support qualifies what the record asserts, not the node's identity (type, names)
+                support = "stated" if p in _IDENTITY else (rec.support or "stated")
                 spans = own_spans or rec.spans
                 st = statement_iri(gid, s, p, o, spans, rec.modality, support)
                 g.add((st, RDF.type, RDF.Statement))
@@ -304,14 +307,15 @@ class _Builder:
                     g.add((st, YF.modality, ID["modality-" + rec.modality]))
                 for span in spans:
                     g.add((st, YF.evidence, self.add_span(g, doc.id, span)))
-                self.add_support(g, st, rec, doc.id)
+                self.add_support(g, st, rec if support == "implied" else None, doc.id)
                 if p in quantities:
                     g.add((st, YF.qualifier, qualifier))
 
-    def add_support(self, g: Graph, st: URIRef, rec: Record, doc_id: str) -> None:
-        """Mark a statement stated, or implied with its reason and the spans the inference rests on."""
-        g.add((st, YF.support, ID["support-" + (rec.support or "stated")]))
-        if rec.support == "implied":
+    def add_support(self, g: Graph, st: URIRef, rec: Record | None, doc_id: str) -> None:
+        """Mark a statement stated (rec None), or implied with the record's reason and the spans
+        the inference rests on."""
+        g.add((st, YF.support, ID["support-" + ("implied" if rec is not None else "stated")]))
+        if rec is not None:
             for lang, reason in sorted(rec.support_reason.items()):
                 g.add((st, YF.supportReason, Literal(reason, lang=lang)))
             for span in rec.support_spans:
