@@ -535,6 +535,10 @@
     }
     var line = el("div", null, value);
     if (f.inferred) line.appendChild(el("span", { cls: "badge inferred", text: self.t("inferred") }));
+    // fidelity: a number as written with its qualifier, and an "implied" badge with the reason
+    if (f.display) value.textContent = (f.written ? f.written + " · " : "") + f.display;
+    if (f.support === "implied") line.appendChild(el("span", { cls: "badge implied", text: self.lang === "en" ? "implied" : "推断",
+      title: (self.lang === "en" ? f.support_reason_en : f.support_reason_zh) || "" }));
     row.appendChild(line);
     (f.evidence || []).forEach(function (ev) {
       var box = el("div", { cls: "evidence" });
