@@ -135,14 +135,14 @@ def test_search_focuses_jinsangzi_and_click_shows_evidence(real_page):
 def test_class_filter_hides_and_shows(real_page):
     p = real_page
     before = visible_groups(p)
-    assert before.get("yf:Enterprise") == 6
+    assert before.get("yf:Enterprise") == 7
     p.page.uncheck("#kg-legend-list input[data-group='yf:Enterprise']")
     hidden = visible_groups(p)
     assert "yf:Enterprise" not in hidden and hidden == {g: n for g, n in before.items() if g != "yf:Enterprise"}
     p.page.check("#kg-legend-list input[data-group='yf:Enterprise']")
     assert visible_groups(p) == before
     p.page.click("button[data-only='yf:Enterprise']")
-    assert visible_groups(p) == {"yf:Enterprise": 6}
+    assert visible_groups(p) == {"yf:Enterprise": 7}
     p.page.click("#kg-all")
     assert sum(visible_groups(p).values()) == len(p.data["nodes"])
 
