@@ -1,12 +1,13 @@
 """Yufeng KG: a knowledge graph of 鱼峰区 (Yufeng District, Liuzhou, Guangxi) and its toolkit.
 
-Public API: :func:`build`, :func:`load`, :func:`query`, :func:`to_networkx`.
+Public API: :func:`build`, :func:`load`, :func:`query`, :func:`to_networkx`; for notebooks
+:func:`to_pyvis`, :func:`explore` and :func:`chart` (the ``notebook`` extra).
 """
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["build", "load", "query", "to_networkx", "__version__"]
+__all__ = ["build", "load", "query", "to_networkx", "to_pyvis", "explore", "chart", "__version__"]
 
 _STORES: dict = {}
 
@@ -61,7 +62,24 @@ def query(name_or_text: str, build_dir=None, **bindings):
     """
     from kg.read.query import run
 
-    return run(_store(build_dir), name_or_text, bindings)
+    store = _store(build_dir)
+    result = run(store, name_or_text, bindings)
+    result.label = _labeler(store)
+    return result
+
+
+def _labeler(store):
+    """label(iri, lang) over a store, its index built on first use (for notebook display)."""
+    describer = []
+
+    def label(iri: str, lang: str = "zh") -> str:
+        if not describer:
+            from kg.read.describe import Describer
+
+            describer.append(Describer(store))
+        return describer[0].term_label(iri, lang)
+
+    return label
 
 
 def to_networkx(build_dir=None, *, include_inferred: bool = False):
@@ -70,3 +88,35 @@ def to_networkx(build_dir=None, *, include_inferred: bool = False):
     from kg.read.network import to_networkx as _to_networkx
 
     return _to_networkx(_store(build_dir), include_inferred=include_inferred)
+
+
+def to_pyvis(build_dir=None, *, focus=None, depth: int = 1, classes=None, query=None, lang: str = "zh",
+             height: str = "720px", width: str = "100%"):
+    """The graph or a view (class, focus + depth, named query) as a pyvis Network styled like the
+    explorer, offline and UTF-8 when written (see :func:`kg.views.pyvis_view.to_pyvis`).
+
+    ``focus`` takes an id, curie, IRI, zh/en label, alias or pinyin. Needs the ``notebook`` extra.
+    """
+    from kg.views.pyvis_view import to_pyvis as _to_pyvis
+
+    return _to_pyvis(build_dir, focus=focus, depth=depth, classes=classes, query=query, lang=lang,
+                     height=height, width=width)
+
+
+def explore(build_dir=None, *, focus=None, depth: int = 1, classes=None, query=None, lang: str = "zh",
+            height: str = "720px"):
+    """The explorer of the graph or a view, shown in a notebook cell (offline) or saved with
+    ``.save(path)`` (see :class:`kg.views.explorer_cell.GraphView`)."""
+    from kg.views.explorer_cell import explore as _explore
+
+    return _explore(_store(build_dir), focus=focus, depth=depth, classes=classes, query=query, lang=lang,
+                    height=height)
+
+
+def chart(name_or_entity: str, build_dir=None, *, lang: str = "zh", **bindings):
+    """A chart as SVG text: a named query with a ``# chart:`` directive (``"cq06-indicators-2023"``)
+    or an entity's observations (id, curie, IRI or label); shows itself in a notebook
+    (see :func:`kg.views.chart.chart`). Needs matplotlib (the ``chart`` or ``notebook`` extra)."""
+    from kg.views.chart import chart as _chart
+
+    return _chart(_store(build_dir), name_or_entity, lang=lang, bindings=bindings)

@@ -19,7 +19,8 @@ EXIT_OK, EXIT_NONCONFORM, EXIT_INPUT, EXIT_UNEXPECTED = 0, 1, 2, 3
 
 # Modules that add verbs of their own: each has register(subparsers) setting `func` on its parser.
 VERB_MODULES: list[str] = ["kg.read.query", "kg.read.explain", "kg.read.path", "kg.read.search", "kg.publish.link",
-                           "kg.publish.export", "kg.publish.push", "kg.views.viz", "kg.server.serve"]
+                           "kg.publish.export", "kg.publish.push", "kg.views.viz", "kg.server.serve", "kg.draft.cli",
+                           "kg.views.chart"]
 
 
 class _Parser(argparse.ArgumentParser):

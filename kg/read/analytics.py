@@ -91,10 +91,11 @@ def centrality_report(build_dir: Path | None = None, *, n: int = 10, seed: int =
     """
     from kg import paths
     from kg.read.store import open_store
-    from kg.views.viz import Explorer
+    from kg.read.network import label_vocabulary, to_networkx
 
-    ex = Explorer(open_store(Path(build_dir or paths.build_dir())), seed=seed)
-    g, a = ex.graph, ex.analytics
+    store = open_store(Path(build_dir or paths.build_dir()))
+    g = to_networkx(store)
+    a = analyse(g, seed=seed, exclude=label_vocabulary(store, g))
 
     def row(iri, score):
         d = g.nodes[iri]

@@ -294,7 +294,7 @@ class Describer:
         if iri in self.index.labels:
             return self.index.label(iri, lang)
         labels = self.pred_labels.get(iri)
-        return (labels.get(lang) or labels.get("en")) if labels else curie(iri)
+        return (labels.get(lang) or labels.get("en") or curie(iri)) if labels else curie(iri)
 
     def describe(self, iri: str) -> Description:
         """Every fact in and out of iri (ontology graph excluded), each with its evidence."""

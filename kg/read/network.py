@@ -17,6 +17,9 @@ _TRIPLES = _PRE + """SELECT ?s ?p ?o ?g WHERE {
   GRAPH ?g { ?s ?p ?o } FILTER(?g != yfg:ontology) FILTER(isIRI(?s))
   FILTER(STRSTARTS(STR(?s), STR(yfid:)) && !STRSTARTS(STR(?s), CONCAT(STR(yfid:), "statement/"))) }"""
 _PRED_LABELS = _PRE + "SELECT ?p ?l WHERE { GRAPH yfg:ontology { ?p rdfs:label ?l } }"
+_VOCAB = _PRE + """SELECT ?s ?p ?o WHERE { GRAPH yfg:ontology { ?s ?p ?o }
+  VALUES ?p { rdf:type rdfs:label } FILTER(STRSTARTS(STR(?s), STR(yfid:))) }"""
+_SKIP_TYPES = {"owl:NamedIndividual", "skos:Concept", "owl:Thing"}
 _TYPE = str(RDF.type)
 _RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 _SKOS_ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
@@ -82,3 +85,30 @@ def to_networkx(store: ox.Store, *, include_inferred: bool = False) -> nx.MultiD
         data["label_zh"] = data["label_zh"] or data["label_en"] or curie(n)
         data["label_en"] = data["label_en"] or data["label_zh"]
     return g
+
+
+def label_vocabulary(store: ox.Store, g: nx.MultiDiGraph) -> set[str]:
+    """Give the ontology's concepts in g (modality, units, levels, statuses) their labels and
+    types, which :func:`to_networkx` leaves out with the ontology graph; return their IRIs.
+
+    Shared by the explorer (which hides them as hubs) and the centrality report (which leaves
+    them out of every measure).
+    """
+    found: dict[str, dict] = defaultdict(lambda: {"types": [], "labels": {}})
+    for row in store.query(_VOCAB):
+        s, p, o = row["s"].value, row["p"].value, row["o"]
+        if s not in g:
+            continue
+        if p == _TYPE:
+            found[s]["types"].append(curie(o.value))
+        elif o.language in ("zh", "en"):
+            found[s]["labels"].setdefault(o.language, o.value)
+    for s, info in found.items():
+        node = g.nodes[s]
+        if not node["types"]:
+            node["types"] = sorted(t for t in info["types"] if t not in _SKIP_TYPES) or sorted(info["types"])
+        zh, en = info["labels"].get("zh"), info["labels"].get("en")
+        if node["label_zh"] == curie(s) and (zh or en):
+            node["label_zh"] = zh or en
+            node["label_en"] = en or zh
+    return set(found)

@@ -238,9 +238,23 @@ class QueryResult:
     rows: list[Row] = field(default_factory=list)
     boolean: bool | None = None
     graph: Graph | None = None
+    # label(iri, lang) -> str for notebook display; kg.query() sets it (kg.views.notebook)
+    label: Any = field(default=None, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: an HTML table, IRIs by label with links (kg.views.notebook)."""
+        from kg.views.notebook import result_html
+
+        return result_html(self, label=self.label)
+
+    def to_dataframe(self, lang: str = "zh"):
+        """A pandas DataFrame with typed columns (see :func:`kg.views.notebook.to_dataframe`)."""
+        from kg.views.notebook import to_dataframe
+
+        return to_dataframe(self, label=self.label, lang=lang)
 
     def __len__(self) -> int:
         return len(self.rows) if self.kind == "SELECT" else len(self.graph or ())

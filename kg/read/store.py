@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from oxrdflib import OxigraphStore
-from oxrdflib._converter import from_ox, to_ox
-from rdflib import Dataset, Graph, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kg.namespaces import PREFIXES
@@ -35,25 +34,28 @@ def dataset_quads(ds: Dataset) -> list[ox.Quad]:
     quads = []
     for s, p, o, g in ds.quads((None, None, None, None)):
         gid = g.identifier if isinstance(g, Graph) else g
-        graph = ox.DefaultGraph() if gid in (None, DATASET_DEFAULT_GRAPH_ID) else to_ox(URIRef(gid))
-        quads.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph))
+        graph = ox.DefaultGraph() if gid in (None, DATASET_DEFAULT_GRAPH_ID) else to_oxigraph_term(URIRef(gid))
+        quads.append(ox.Quad(to_oxigraph_term(s), to_oxigraph_term(p), to_oxigraph_term(o), graph))
     quads.sort(key=_sort_key)
     return quads
 
 
 def graph_quads(graph: Graph, name: URIRef) -> list[ox.Quad]:
     """A plain rdflib Graph's triples as quads in the named graph ``name``."""
-    gn = to_ox(name)
-    return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), gn) for s, p, o in graph]
+    gn = to_oxigraph_term(name)
+    return [ox.Quad(to_oxigraph_term(s), to_oxigraph_term(p), to_oxigraph_term(o), gn) for s, p, o in graph]
 
 
 def serialize(quads: list[ox.Quad], fmt: str) -> bytes:
     """Serialise sorted quads; triple formats get the union (duplicates across graphs removed)."""
     if fmt in QUAD_FORMATS:
-        return ox.serialize(sorted(quads, key=_sort_key), format=FORMATS[fmt], prefixes=_prefixes(fmt))
-    triples = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads},
-                     key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    return ox.serialize(triples, format=FORMATS[fmt], prefixes=_prefixes(fmt))
+        out = ox.serialize(sorted(quads, key=_sort_key), format=FORMATS[fmt], prefixes=_prefixes(fmt))
+    else:
+        triples = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads},
+                         key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+        out = ox.serialize(triples, format=FORMATS[fmt], prefixes=_prefixes(fmt))
+    assert out is not None  # no output file given: pyoxigraph returns the bytes
+    return out
 
 
 def _prefixes(fmt: str) -> dict[str, str] | None:
@@ -117,11 +119,46 @@ def as_rdflib(store: ox.Store) -> Dataset:
     return Dataset(store=OxigraphStore(store=store), default_union=True)
 
 
+# The two term converters below are ours rather than oxrdflib's (whose converter module is
+# private): they keep the lexical form and datatype exactly as written, in both directions.
+
 def to_rdflib_term(term):
-    """An Oxigraph term as an rdflib term."""
-    return from_ox(term)
+    """An Oxigraph term (IRI, blank node, literal, or a quoted triple) as an rdflib term.
+
+    Raises:
+        ValueError: term is not an Oxigraph term.
+    """
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Triple):
+        return to_rdflib_term(term.subject), to_rdflib_term(term.predicate), to_rdflib_term(term.object)
+    raise ValueError(f"not an Oxigraph term: {term!r}")
 
 
 def to_oxigraph_term(term):
-    """An rdflib term as an Oxigraph term."""
-    return to_ox(term)
+    """An rdflib term (IRI, blank node, literal, the default graph's id) as an Oxigraph term.
+
+    Raises:
+        ValueError: term is not an rdflib term.
+    """
+    if term is None:
+        return None
+    if isinstance(term, URIRef):
+        return ox.DefaultGraph() if term == DATASET_DEFAULT_GRAPH_ID else ox.NamedNode(term)
+    if isinstance(term, Literal):
+        return ox.Literal(str(term), language=term.language,
+                          datatype=ox.NamedNode(term.datatype) if term.datatype else None)
+    if isinstance(term, BNode):
+        return ox.BlankNode(term)
+    if isinstance(term, Graph):
+        return to_oxigraph_term(term.identifier)
+    raise ValueError(f"not an rdflib term: {term!r}")
+

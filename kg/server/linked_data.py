@@ -233,3 +233,31 @@ def neighbourhood(center: tuple[str, str], neighbours: list[tuple[str, str, str,
         nodes.append(SvgNode(iri, label, local_path(iri) or iri, round(x, 1), round(y, 1)))
         edges.append(SvgEdge(c, c, round(x, 1), round(y, 1), plabel, outgoing))
     return nodes, edges, max(len(neighbours) - limit, 0)
+
+
+# -- charts of observations (kg.views.chart), for entity pages -----------------------------------
+
+_CHARTS: dict[tuple[int, str, str], str | None] = {}
+
+
+def observation_chart_img(store: ox.Store, iri: str, lang: str = "zh") -> str | None:
+    """A data: URI of the SVG chart of an entity's observations, or None (none, or no matplotlib).
+
+    An <img> keeps the chart's own styles out of the page's Content-Security-Policy; charts are
+    cached per store and entity (the store is read-only).
+    """
+    import base64
+
+    key = (id(store), iri, lang)
+    if key not in _CHARTS:
+        try:
+            from kg.views.chart import observation_chart_svg
+
+            svg = observation_chart_svg(store, iri, lang=lang)
+        except ImportError:  # the chart extra is not installed: pages go without charts
+            svg = None
+        _CHARTS[key] = None if svg is None else (
+            "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii"))
+        if len(_CHARTS) > 2048:
+            _CHARTS.pop(next(iter(_CHARTS)))
+    return _CHARTS[key]

@@ -466,7 +466,8 @@ def entity_html(site: Site, iri: str) -> str:
     return site.render("entity.html", d=d, iri=iri, path=linked_data.local_path(iri),
                        groups=list(groups.values()), incoming=list(incoming.values()),
                        types=[(t, site.describer.term_label(t, "zh"), site.describer.term_label(t, "en")) for t in d.types],
-                       svg_nodes=nodes, svg_edges=edges, svg_hidden=hidden, doc_titles=title)
+                       svg_nodes=nodes, svg_edges=edges, svg_hidden=hidden, doc_titles=title,
+                       chart_img=linked_data.observation_chart_img(site.store, iri))
 
 
 def _document_titles(site: Site, documents: list[str]) -> dict[str, str]:

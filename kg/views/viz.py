@@ -32,7 +32,7 @@ from kg.read.analytics import SEED, Analytics, analyse
 from kg.read.describe import Describer, Index, plain
 from kg.errors import InputError
 from kg.namespaces import ID, curie, curie_to_iri, sparql_prefixes
-from kg.read.network import to_networkx
+from kg.read.network import label_vocabulary, to_networkx
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 VENDOR_JS = WEB / "static" / "vendor" / "vis-network" / "vis-network.min.js"
@@ -49,14 +49,11 @@ EXPAND_LIMIT = 50
 LARGE_GRAPH = 1000       # above this many nodes: positions computed here, no physics in the page
 CONTEXT_LIMIT = 3000     # embedded pages carry the rest of the graph (for expand) up to this size
 _PRE = sparql_prefixes()
-_VOCAB = _PRE + """SELECT ?s ?p ?o WHERE { GRAPH yfg:ontology { ?s ?p ?o }
-  VALUES ?p { rdf:type rdfs:label } FILTER(STRSTARTS(STR(?s), STR(yfid:))) }"""
 _CLASS_LABELS = _PRE + """SELECT ?c ?l WHERE { GRAPH yfg:ontology { ?c a owl:Class ; rdfs:label ?l } }"""
 _PRED_LABELS = _PRE + "SELECT ?p ?l WHERE { GRAPH yfg:ontology { ?p rdfs:label ?l } }"
 _TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 _ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
-_SKIP_TYPES = {"owl:NamedIndividual", "skos:Concept", "owl:Thing"}
 
 
 class Explorer:
@@ -91,26 +88,9 @@ class Explorer:
         return out
 
     def _label_vocabulary(self) -> set[str]:
-        """Concepts defined in the ontology (modality, units, levels, statuses) get its labels
-        and types: to_networkx leaves the ontology graph out, so they arrive bare."""
-        found: dict[str, dict] = defaultdict(lambda: {"types": [], "labels": {}})
-        for row in self.store.query(_VOCAB):
-            s, p, o = row["s"].value, row["p"].value, row["o"]
-            if s not in self.graph:
-                continue
-            if p == _TYPE:
-                found[s]["types"].append(curie(o.value))
-            elif o.language in ("zh", "en"):
-                found[s]["labels"].setdefault(o.language, o.value)
-        for s, info in found.items():
-            node = self.graph.nodes[s]
-            if not node["types"]:
-                node["types"] = sorted(t for t in info["types"] if t not in _SKIP_TYPES) or sorted(info["types"])
-            zh, en = info["labels"].get("zh"), info["labels"].get("en")
-            if node["label_zh"] == curie(s) and (zh or en):
-                node["label_zh"] = zh or en
-                node["label_en"] = en or zh
-        return set(found)
+        """Concepts defined in the ontology get its labels and types (see
+        :func:`kg.read.network.label_vocabulary`)."""
+        return label_vocabulary(self.store, self.graph)
 
     def _primary(self, data: dict) -> str:
         if data.get("external"):

@@ -1,0 +1,100 @@
+"""Designations and awards: RECIPIENT + trigger (获评, 入选, 被认定为 …) + DESIGNATION.
+
+The designation runs from the trigger to the end of its clause, split at 、 when one recipient
+gets several (入选首批A、第三批B); batch (第三批, 首批) and a leading year (2023年, 2023年度)
+are taken out of the name into their own fields; the level comes from the designation's words
+or the words just before the trigger (rules/conferrals.yaml). The recipient is the nearest
+entity named before the trigger in the same sentence.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from kg.draft import rules
+from kg.draft.dates import _CN_MONTH
+from kg.draft.entities import clean_name
+from kg.draft.normalise import Text
+
+
+@dataclass
+class Conferral:
+    """One designation conferred, as found (compact positions)."""
+
+    start: int
+    end: int
+    trigger: int
+    designation: str
+    designation_start: int
+    designation_end: int
+    level: str
+    batch: int | None
+    year: str | None
+
+
+@lru_cache(maxsize=1)
+def _trigger_rx() -> re.Pattern:
+    return re.compile(rules.alternation(rules.load("conferrals")["triggers"]))
+
+
+def _level(words: str, cfg: dict) -> str | None:
+    for row in cfg["levels"]:
+        if any(w in words for w in row["words"]):
+            return row["level"]
+    return None
+
+
+def _batch(text: str) -> int | None:
+    m = re.search(rules.load("conferrals")["batch"], text)
+    if not m:
+        return None
+    if m.group(1) is None:
+        return 1
+    n = m.group(1)
+    return int(n) if n.isdigit() else _CN_MONTH.get(n)
+
+
+def find_conferrals(text: Text) -> list[Conferral]:
+    """Every conferral the trigger rules find, in order."""
+    cfg = rules.load("conferrals")
+    suffix_ok = tuple(cfg["designation_suffixes"])
+    tails = sorted(cfg["tail_words"], key=len, reverse=True)
+    s = text.compact
+    out = []
+    for m in _trigger_rx().finditer(s):
+        _, c1 = text.clause(m.end())
+        body = s[m.end() : c1].rstrip("，,。；;：:！？")
+        body_start = m.end()
+        prefix = ""
+        # 在X中获评“好”等次: the designation is X + what follows
+        s0, _ = text.clause(m.start())
+        ctx = re.search(r"在(.{2,30})中$", s[s0 : m.start()])
+        parts = body.split("、") if "、" in body else [body]
+        pos = body_start
+        for part in parts:
+            raw = part
+            name = raw
+            for t in tails:
+                if name.endswith(t) and len(name) > len(t) + 1 and t not in ("等次",):
+                    name = name[: -len(t)]
+                    break
+            year = None
+            ym = re.match(r"[“\"]?(\d{4})年度?", name)
+            if ym:
+                year = ym.group(1)
+            batch = _batch(name)
+            clean = re.sub(r"^[“\"]?(\d{4})年度?", "", name)
+            clean = re.sub(rules.load("conferrals")["batch"], "", clean)
+            clean = clean_name(clean).strip("（）()")
+            if ctx and len(clean) <= 4:
+                clean = re.sub(r"^(自治区|\d{4}年度?)+", "", clean_name(ctx.group(1))) + clean
+            if len(clean) < 3 or not (clean.endswith(suffix_ok) or name.endswith(tuple(tails))):
+                pos += len(part) + 1
+                continue
+            level = _level(raw, cfg) or _level(s[max(s0, m.start() - 8) : m.start()], cfg) or \
+                _level(ctx.group(1) if ctx else "", cfg) or "level-not-stated"
+            out.append(Conferral(m.start(), pos + len(part), m.start(), clean, pos, pos + len(part),
+                                 level, batch, year))
+            pos += len(part) + 1
+    return out
