@@ -92,7 +92,7 @@ def test_qualifier_and_support_reach_node_and_statements(mini):
     ends = {str(o) for _, _, o, _ in ds.quads((obs, YF.periodEnd, None, None))}
     assert starts == {"2023-01-01"} and ends == {"2023-09-30"}
     implied = [st for st, _, _, _ in ds.quads((None, YF.support, ID["support-implied"], None))]
-    assert implied and all(has(st, YF.supportReason, None) and has(st, YF.supportEvidence, None) for st in implied)
+    assert implied and all(has(st, YF.supportReason, None) and has(st, YF.supportSpan, None) for st in implied)
     # the node's type is identity, not the record's claim: stated even in an implied record
     stated_types = [st for st, _, _, _ in ds.quads((None, YF.support, ID["support-stated"], None))]
     assert stated_types

@@ -319,7 +319,7 @@ class _Builder:
             for lang, reason in sorted(rec.support_reason.items()):
                 g.add((st, YF.supportReason, Literal(reason, lang=lang)))
             for span in rec.support_spans:
-                g.add((st, YF.supportEvidence, self.add_span(g, doc_id, span)))
+                g.add((st, YF.supportSpan, self.add_span(g, doc_id, span)))
 
     def add_span(self, g: Graph, doc_id: str, span: Span) -> URIRef:
         node = span_iri(doc_id, span)

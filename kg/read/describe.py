@@ -222,7 +222,7 @@ _STRENGTH = _PRE + """SELECT ?sub ?p ?obj ?doc ?start ?end ?support ?reason_zh ?
   OPTIONAL { ?st yf:supportReason ?reason_zh FILTER(LANG(?reason_zh) = "zh") }
   OPTIONAL { ?st yf:supportReason ?reason_en FILTER(LANG(?reason_en) = "en") }
   OPTIONAL { ?st yf:qualifier/skos:notation ?qualifier }
-  OPTIONAL { ?st yf:supportEvidence/oa:hasSelector ?fp . ?fp oa:start ?fs ; oa:end ?fe .
+  OPTIONAL { ?st yf:supportSpan/oa:hasSelector ?fp . ?fp oa:start ?fs ; oa:end ?fe .
              BIND(CONCAT(STR(?fs), "-", STR(?fe)) AS ?from) }
 } GROUP BY ?sub ?p ?obj ?doc ?start ?end ?support ?reason_zh ?reason_en ?qualifier"""
 # Numeric properties, the property holding each one's written form, and the node's unit notation.
