@@ -1,27 +1,39 @@
-"""Benchmark of the graph explorer: time to write the HTML and time until it is interactive.
+"""Benchmark of the graph explorer: time to interactive and frame time, three pages side by side.
 
-For each size (default 1k, 5k, 20k nodes) a seeded synthetic graph in the explorer's payload
-shape (spec/explorer-api.md) is written by ``kg.views.viz.render_html`` + ``write_html`` and opened
-from file:// in headless Debian chromium; "interactive" is the moment the page says it is ready
-(layout stabilised and physics stopped, or precomputed positions drawn), taken from the page's
-own performance clock (navigation start = 0). After that, one frame (select a node, redraw) is
-timed to show the page answers.
+For each size (default 1k, 5k, 20k, 50k nodes) a seeded synthetic graph in the explorer's payload
+shape (spec/explorer-api.md) is written by three writers and opened from file:// in headless
+Debian chromium (every request to another host aborted and counted):
 
-The baseline is a plain pyvis script on the same graph (``Network.add_node``/``add_edge``, then
-``write_html`` with vis-network inlined); its page is timed until vis-network reports
-"stabilizationIterationsDone" (pyvis keeps physics running afterwards). Its Bootstrap and
-tom-select requests go to CDNs: they are aborted, as they would fail offline.
+- ``new``: this checkout's ``kg.views.viz.render_html`` (vis-network up to the WebGL threshold,
+  sigma.js above it; packed payload);
+- ``old``: the page as it was before this work, ``git show BASE:kg/views/viz.py`` and its template
+  and static files put in a temporary folder and imported from there (BASE: ``--base``, default
+  the merge base with main);
+- ``pyvis``: a plain pyvis script (``Network.add_node``/``add_edge``, ``write_html`` with
+  vis-network inlined); its page is ready when vis-network reports
+  "stabilizationIterationsDone". pyvis's ``add_node`` is linear per call, so it is skipped
+  above ``--pyvis-max`` nodes (building 50k nodes alone takes minutes).
 
-Usage: python -m bench.viz_bench [--sizes 1000 5000 20000] [--runs 3] [--out bench/results/viz.json]
-Medians of the runs are printed as a Markdown table for BENCHMARKS.md.
+Measured, from the page's own performance clock (navigation start = 0):
+- interactive: the moment the page says it is ready (``body[data-ready]`` / the stabilisation event);
+- frame: the median of 10 synchronous redraws after moving the camera (pan and zoom a little),
+  i.e. what one frame of dragging the view costs; and select: clicking a node (highlight + draw).
+
+The engines are interleaved (the order rotates every run) so that machine noise falls on all of
+them alike; medians of ``--runs`` runs are printed as a Markdown table for BENCHMARKS.md, every
+run is kept in ``--out``. Each page is checked by value: the number of nodes it holds must be n.
+
+Usage: python -m bench.viz_bench [--sizes 1000 5000 20000 50000] [--runs 3] [--out bench/results/viz.json]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import importlib.util
 import os
 import random
+import subprocess
 import statistics
 import sys
 import tempfile
@@ -29,6 +41,8 @@ import time
 from pathlib import Path
 
 from kg.views.viz import PALETTE, SHAPES, render_html, write_html
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -102,10 +116,40 @@ def synthetic_payload(n: int, seed: int = 42, degree: float = 2.5) -> dict:
             "context": {"nodes": [], "edges": []}}
 
 
-def write_ours(data: dict, out: Path) -> float:
+
+def load_old(base: str, tmp: Path):
+    """The explorer module as it was at commit ``base``, importable from a temporary folder with
+    its own template and static files beside it (its WEB path is relative to the module)."""
+    root = tmp / f"old-{base[:10]}"
+    files = subprocess.run(["git", "-C", str(ROOT), "ls-tree", "-r", "--name-only", base, "kg/web/"],
+                           check=True, capture_output=True, text=True).stdout.split()
+    module_path = None
+    for candidate in ("kg/views/viz.py", "kg/viz.py"):
+        if subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{base}:{candidate}"]).returncode == 0:
+            module_path = candidate
+            break
+    if module_path is None:
+        raise SystemExit(f"viz_bench: no explorer module at {base}")
+    for f in [module_path, *files]:
+        out = root / f
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(subprocess.run(["git", "-C", str(ROOT), "show", f"{base}:{f}"], check=True,
+                                       capture_output=True).stdout)
+    spec = importlib.util.spec_from_file_location("viz_old", root / module_path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def write_page(engine: str, data: dict, out: Path, old=None) -> float:
     data = json.loads(json.dumps(data))  # fresh copy: the layout writes x/y into the nodes
     t = time.perf_counter()
-    write_html(render_html(data), out)
+    if engine == "new":
+        write_html(render_html(data), out)
+    elif engine == "old":
+        old.write_html(old.render_html(data), out)
+    else:
+        return write_pyvis(data, out)
     return time.perf_counter() - t
 
 
@@ -129,6 +173,38 @@ _PYVIS_HOOK = """
   set(v) { net = v; v.once('stabilizationIterationsDone', () => { window.__stable = performance.now(); }); } }); })();
 """
 
+# one frame = move the camera a little and draw synchronously; median of 10
+_FRAME = """(() => {
+  const app = window.kgExplorer, times = [];
+  const sig = app && app.webgl ? app.renderer.sigma : null;
+  const net = sig ? null : (window.network || app.network);
+  for (let i = 0; i < 11; i++) {
+    const t = performance.now();
+    if (sig) { const c = sig.getCamera(), s = c.getState(); c.setState({ x: s.x + 0.01, y: s.y, ratio: s.ratio * 0.98 }); sig.render(); }
+    else { const p = net.getViewPosition(); net.moveTo({ position: { x: p.x + 20, y: p.y }, scale: net.getScale() * 0.98, animation: false }); net.redraw(); }
+    if (i) times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+})()"""
+
+_SELECT = """(() => {
+  const app = window.kgExplorer, t = performance.now();
+  if (app && app.webgl) { app.select(app.renderer.graph.nodes()[7]); app.renderer.sigma.render(); }
+  else if (app) { const ids = app.renderer ? app.renderer.nodes.getIds() : app.nodes.getIds();
+    const id = ids.find(i => !String(i).startsWith('group:'));
+    if (app.renderer) app.select(id); else { app.network.selectNodes([id]); }
+    app.network.redraw(); }
+  else { const ids = window.network.body.nodeIndices; window.network.selectNodes([ids[7]]); window.network.redraw(); }
+  return performance.now() - t;
+})()"""
+
+_COUNT = """(() => { const app = window.kgExplorer;
+  if (!app) return window.network.body.data.nodes.length;
+  if (app.webgl) return app.renderer.graph.order;
+  const ds = app.renderer ? app.renderer.nodes : app.nodes;
+  return ds.getIds().filter(i => !String(i).startsWith('group:')).length; })()"""
+
 
 def open_page(browser, path: Path, *, pyvis: bool, timeout_s: float) -> dict:
     ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
@@ -145,7 +221,7 @@ def open_page(browser, path: Path, *, pyvis: bool, timeout_s: float) -> dict:
     page = ctx.new_page()
     if pyvis:
         page.add_init_script(_PYVIS_HOOK)
-    result = {"outside_requests": 0}
+    result = {}
     t = time.perf_counter()
     try:
         page.goto(path.as_uri(), timeout=timeout_s * 1000)
@@ -153,13 +229,15 @@ def open_page(browser, path: Path, *, pyvis: bool, timeout_s: float) -> dict:
         page.wait_for_function(cond, timeout=timeout_s * 1000, polling=50)
         result["wall_s"] = time.perf_counter() - t
         result["interactive_s"] = page.evaluate("window.__stable" if pyvis else "kgExplorer.timings.ready") / 1000
-        result["frame_ms"] = page.evaluate("""(() => { const n = window.network || kgExplorer.network;
-            const ids = n.body.nodeIndices; const t = performance.now();
-            n.selectNodes([ids[Math.floor(ids.length / 2)]]); n.redraw(); return performance.now() - t; })()""")
+        if pyvis:  # pyvis keeps physics running after stabilisation; stop it so frames are frames
+            page.evaluate("window.network.setOptions({ physics: false })")
+        result["nodes_held"] = page.evaluate(_COUNT)
+        result["frame_ms"] = page.evaluate(_FRAME)
+        result["select_ms"] = page.evaluate(_SELECT)
     except Exception as exc:  # noqa: BLE001 - a timeout is a result here
         result["error"] = type(exc).__name__
         result["interactive_s"] = None
-    result["outside_requests"] = len(outside) if not pyvis else len(outside)
+    result["outside_requests"] = len(outside)
     ctx.close()
     return result
 
@@ -169,70 +247,88 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
-def run(sizes: list[int], runs: int, pyvis_timeout: float, seed: int = 42) -> dict:
+ENGINES = ("new", "old", "pyvis")
+
+
+def run(sizes: list[int], runs: int, timeout: float, pyvis_max: int, base: str, seed: int = 42) -> dict:
     from playwright.sync_api import sync_playwright
 
-    results = {}
     tmp = Path(tempfile.mkdtemp(prefix="viz-bench-"))
+    old = load_old(base, tmp)
+    datas = {n: synthetic_payload(n, seed) for n in sizes}
+    rows = {n: {e: [] for e in ENGINES} for n in sizes}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        for n in sizes:
-            data = synthetic_payload(n, seed)
-            rows = {"ours": [], "pyvis": []}
-            for r in range(runs):
-                ours, base = tmp / f"ours-{n}.html", tmp / f"pyvis-{n}.html"
-                w = write_ours(data, ours)
-                page = open_page(browser, ours, pyvis=False, timeout_s=60)
-                rows["ours"].append({"write_s": w, "bytes": ours.stat().st_size, **page})
-                w = write_pyvis(data, base)
-                page = open_page(browser, base, pyvis=True, timeout_s=pyvis_timeout)
-                rows["pyvis"].append({"write_s": w, "bytes": base.stat().st_size, **page})
-                print(f"n={n} run {r + 1}: ours {rows['ours'][-1]}\n           pyvis {rows['pyvis'][-1]}",
-                      file=sys.stderr, flush=True)
-            results[n] = {
-                "edges": len(data["edges"]),
-                **{f"{m}_{k}": median([x.get(m) for x in v]) for k, v in rows.items()
-                   for m in ("write_s", "interactive_s", "frame_ms", "bytes")},
-                "pyvis_timeouts": sum(1 for x in rows["pyvis"] if x["interactive_s"] is None),
-                "ours_outside_requests": sum(x["outside_requests"] for x in rows["ours"]),
-                "runs": rows,
-            }
+        for r in range(runs):
+            for n in sizes:
+                order = ENGINES[r % 3:] + ENGINES[:r % 3]  # interleaved, the order rotating
+                for engine in order:
+                    if engine == "pyvis" and n > pyvis_max:
+                        continue
+                    out = tmp / f"{engine}-{n}.html"
+                    w = write_page(engine, datas[n], out, old)
+                    page = open_page(browser, out, pyvis=engine == "pyvis", timeout_s=timeout)
+                    if page.get("nodes_held") not in (None, n):
+                        raise SystemExit(f"viz_bench: the {engine} page holds {page['nodes_held']} nodes, not {n}")
+                    rows[n][engine].append({"write_s": w, "bytes": out.stat().st_size, **page})
+                    print(f"run {r + 1} n={n} {engine}: {rows[n][engine][-1]}", file=sys.stderr, flush=True)
         browser.close()
+    results = {}
+    for n in sizes:
+        res = {"edges": len(datas[n]["edges"]), "runs": rows[n]}
+        for engine in ENGINES:
+            for m in ("write_s", "interactive_s", "frame_ms", "select_ms", "bytes"):
+                res[f"{m}_{engine}"] = median([x.get(m) for x in rows[n][engine]])
+            res[f"timeouts_{engine}"] = sum(1 for x in rows[n][engine] if x["interactive_s"] is None)
+            res[f"outside_{engine}"] = sum(x["outside_requests"] for x in rows[n][engine])
+            res[f"ran_{engine}"] = len(rows[n][engine])
+        results[n] = res
     return results
 
 
-def table(results: dict, runs: int, pyvis_timeout: float) -> str:
+def table(results: dict, runs: int, timeout: float) -> str:
     def s(x, unit="s", nd=2):
         return "—" if x is None else f"{x:.{nd}f} {unit}"
 
-    lines = ["| nodes | edges | write HTML (ours) | interactive (ours) | frame after (ours) | HTML size (ours) "
-             "| write HTML (pyvis) | stabilised (pyvis) |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    def cell(r, engine, metric, unit, nd):
+        if not r[f"ran_{engine}"]:
+            return "not run"
+        if r[f"timeouts_{engine}"] == r[f"ran_{engine}"]:
+            return f"> {timeout:.0f} s"
+        return s(r[f"{metric}_{engine}"], unit, nd)
+
+    lines = ["| nodes | edges | page | HTML size | write | interactive | frame (pan+zoom) | select |",
+             "|---:|---:|---|---:|---:|---:|---:|---:|"]
     for n, r in results.items():
-        py = s(r["interactive_s_pyvis"]) if not r["pyvis_timeouts"] else \
-            (f"> {pyvis_timeout:.0f} s ({r['pyvis_timeouts']}/{runs} runs)" if r["pyvis_timeouts"] == runs
-             else f"{s(r['interactive_s_pyvis'])} ({r['pyvis_timeouts']}/{runs} over {pyvis_timeout:.0f} s)")
-        lines.append(f"| {n:,} | {r['edges']:,} | {s(r['write_s_ours'])} | {s(r['interactive_s_ours'])} | "
-                     f"{s(r['frame_ms_ours'], 'ms', 0)} | {r['bytes_ours'] / 1e6:.1f} MB | "
-                     f"{s(r['write_s_pyvis'])} | {py} |")
+        for engine in ENGINES:
+            size = "—" if r[f"bytes_{engine}"] is None else f"{r[f'bytes_{engine}'] / 1e6:.1f} MB"
+            lines.append(f"| {n:,} | {r['edges']:,} | {engine} | {size} | {s(r[f'write_s_{engine}'])} | "
+                         f"{cell(r, engine, 'interactive_s', 's', 2)} | {cell(r, engine, 'frame_ms', 'ms', 1)} | "
+                         f"{cell(r, engine, 'select_ms', 'ms', 0)} |")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000, 50000])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--pyvis-timeout", type=float, default=60.0)
+    ap.add_argument("--timeout", type=float, default=90.0, help="seconds a page may take to become interactive")
+    ap.add_argument("--pyvis-max", type=int, default=20000, help="largest graph given to plain pyvis")
+    ap.add_argument("--base", default=None, help="commit of the old page (default: merge base with main)")
     ap.add_argument("--out", type=Path, default=Path("bench/results/viz.json"))
     args = ap.parse_args(argv)
     if not Path(CHROMIUM).is_file():
         print(f"viz_bench: {CHROMIUM} not found (Debian package chromium)", file=sys.stderr)
         return 2
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    results = run(args.sizes, args.runs, args.pyvis_timeout)
+    base = args.base or subprocess.run(["git", "-C", str(ROOT), "merge-base", "HEAD", "main"], check=True,
+                                       capture_output=True, text=True).stdout.strip()
+    results = run(args.sizes, args.runs, args.timeout, args.pyvis_max, base)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2), encoding="utf-8")
-    print(table(results, args.runs, args.pyvis_timeout))
+    args.out.write_text(json.dumps({"base": base, "results": {str(k): v for k, v in results.items()}}, indent=2),
+                        encoding="utf-8")
+    print(f"old page: {base}")
+    print(table(results, args.runs, args.timeout))
     return 0
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -10,14 +11,24 @@ from kg.read.analytics import analyse, top
 from kg.cli import main
 from kg.errors import InputError
 from kg.read.network import to_networkx
-from kg.views.viz import Explorer, payload, render_html, write_html
+from kg.views.viz import FAMILIES, VENDOR_GRAPHOLOGY, VENDOR_SIGMA, WEBGL_THRESHOLD, Explorer, pack, payload, render_html, unpack, view_name, write_html
 
+from .conftest import ROOT
 from .vizfixture import EVIL, EVIL_IRI, HUB, MEMBERS, QUOTE, fixture_store
 
 JINSANGZI = "https://w3id.org/yufeng-kg/id/jinsangzi"
-NODE_KEYS = {"id", "label_zh", "label_en", "pinyin", "aliases", "types", "group", "size", "community", "external"}
+NODE_KEYS = {"id", "label_zh", "label_en", "pinyin", "aliases", "types", "group", "size", "community", "external",
+             "label", "color", "shape", "family"}
 EDGE_KEYS = {"from", "to", "predicate", "label_zh", "label_en", "inferred"}
-LEGEND_KEYS = {"group", "label_zh", "label_en", "color", "shape", "count"}
+LEGEND_KEYS = {"group", "label_zh", "label_en", "color", "shape", "count", "family"}
+ID = "https://w3id.org/yufeng-kg/id/"
+SOURCE = "https://w3id.org/yufeng-kg/source/000_b3b90ce150a63deb"
+
+
+def tsv_iris(name: str) -> set[str]:
+    """The IRIs in the first column of a competency question's expected result."""
+    lines = (ROOT / "queries" / "cq" / name).read_text(encoding="utf-8").splitlines()[1:]
+    return {line.split("\t")[0].strip("<>") for line in lines if line.strip()}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +44,11 @@ def real_payload(real_store):
 def embedded_data(html: str) -> dict:
     m = re.search(r'<script type="application/json" id="kg-data">(.*?)</script>', html, re.S)
     assert m, "no kg-data block"
-    return json.loads(m.group(1))
+    data = unpack(json.loads(m.group(1)))
+    d = re.search(r'<script type="application/json" id="kg-details">(.*?)</script>', html, re.S)
+    assert d, "no kg-details block"
+    data["details"] = json.loads(d.group(1))
+    return data
 
 
 def test_payload_counts_match_networkx(real_store, real_payload):
@@ -52,7 +67,8 @@ def test_payload_follows_the_contract(real_payload):
     assert all(re.fullmatch(r"#[0-9a-f]{6}", x["color"]) for x in real_payload["legend"])
     assert {"title", "built_from", "seed"} <= set(real_payload["meta"])
     detail = real_payload["details"][JINSANGZI]
-    assert set(detail) == {"iri", "label_zh", "label_en", "types", "out", "incoming", "external"}
+    assert {"iri", "label_zh", "label_en", "types", "out", "incoming", "external"} <= set(detail) <= \
+        {"iri", "label_zh", "label_en", "types", "out", "incoming", "external", "chart_svg"}
     assert any(ev["quote"] is not None or ev["start"] >= 0 for f in detail["out"] for ev in f["evidence"])
 
 
@@ -83,7 +99,7 @@ def test_hostile_label_stays_text(fixture, tmp_path):
     data = payload(fixture)
     html = render_html(data)
     # only the page's own script elements end; the label's "</script>" is escaped
-    assert html.count("</script>") == 4
+    assert html.count("</script>") == 5  # config, data, details, vis-network, the app
     assert EVIL not in html
     assert "</script><img" not in html
     round_trip = embedded_data(html)
@@ -147,9 +163,9 @@ def test_analytics_seeded_and_sampled(real_store):
 def test_cli_viz_and_errors(real_build, tmp_path, capsys):
     out = tmp_path / "g.html"
     assert main(["viz", "--build", str(real_build), "--out", str(out), "--focus", "jinsangzi", "--depth", "1"]) == 0
+    assert capsys.readouterr().out.strip() == str(out)  # the path, on stdout
     data = embedded_data(out.read_text(encoding="utf-8"))
     assert JINSANGZI in {n["id"] for n in data["nodes"]}
-    capsys.readouterr()
     assert main(["viz", "--build", str(real_build), "--out", str(out), "--class", "Enterprize"]) == 2
     err = capsys.readouterr().err
     assert "closest" in err and "yf:Enterprise" in err
@@ -162,3 +178,101 @@ def test_cli_stats_centrality(real_build, capsys):
     r = json.loads(capsys.readouterr().out)
     assert r["top"]["degree"][0]["label_zh"] == "鱼峰区"
     assert len(r["top"]["pagerank"]) == 3 and r["communities"]
+
+
+def test_partial_views_go_under_views_and_never_replace_graph_html(real_build, capsys):
+    whole = real_build / "graph.html"
+    whole.write_text("the whole graph", encoding="utf-8")
+    assert main(["viz", "--build", str(real_build), "--class", "企业"]) == 0
+    printed = Path(capsys.readouterr().out.strip())
+    assert printed == real_build / "views" / "class-qi-ye.html" and printed.is_file()
+    assert main(["viz", "--build", str(real_build), "--focus", "金嗓子", "--depth", "2"]) == 0
+    assert Path(capsys.readouterr().out.strip()) == real_build / "views" / "focus-jin-sang-zi-d2.html"
+    assert whole.read_text(encoding="utf-8") == "the whole graph"
+    assert view_name() is None
+    assert view_name(query="cq01-campaigns") == "query-cq01-campaigns"
+    assert view_name(query="SELECT * WHERE { ?s ?p ?o }").startswith("query-sparql-")
+
+
+def test_overview_backbone_matches_the_competency_questions(real_store):
+    ov = Explorer(real_store).overview()
+    assert ov["centre"] == ID + "yufeng-qu"
+    # CQ1's campaigns and CQ2's six zones, as hand-checked against the source
+    assert set(ov["campaigns"]) == tsv_iris("cq01-campaigns.tsv") and len(ov["campaigns"]) == 4
+    assert set(ov["goals"]) == tsv_iris("cq02-six-zones.tsv") and len(ov["goals"]) == 6
+    assert ov["programmes"] == [ID + "sida-huizhan"] and ov["umbrellas"] == [ID + "liuqu"]
+
+
+def test_overview_groups_cover_every_node_once(real_store):
+    ex = Explorer(real_store)
+    ov = ex.overview()
+    backbone = {ov["centre"], *ov["programmes"], *ov["campaigns"], *ov["umbrellas"], *ov["goals"]}
+    members = [m for g in ov["groups"] for m in g["members"]]
+    assert len(members) == len(set(members))
+    assert set(members) | backbone == set(ex.graph)
+    homes = {g["home"] for g in ov["groups"]}
+    assert homes <= backbone
+    by_id = {g["id"]: g for g in ov["groups"]}
+    # 金嗓子 is named in the industrial campaign's measures (工业振兴大会战), so it hangs there
+    firms = by_id["group:yfid:gongye-zhenxing-huizhan:organisations"]["members"]
+    assert JINSANGZI in firms
+    measures = by_id["group:yfid:gongye-zhenxing-huizhan:measures"]["members"]
+    assert measures and all(ex.group_of[m] == "yf:Measure" for m in measures)
+    assert all(ex.graph.has_edge(ID + "gongye-zhenxing-huizhan", m) or ex.graph.has_edge(m, ID + "gongye-zhenxing-huizhan")
+               for m in measures)
+
+
+def test_families_are_few_and_colour_the_classes(real_payload):
+    fams = {x["family"] for x in real_payload["legend"]}
+    assert fams <= set(FAMILIES) and len(fams) <= 9
+    by_group = {x["group"]: x for x in real_payload["legend"]}
+    assert by_group["yf:Enterprise"]["family"] == "organisations"
+    assert by_group["yf:District"]["family"] == "places"
+    assert by_group["yf:Campaign"]["family"] == by_group["yf:ZoneGoal"]["family"] == "initiatives"
+    assert by_group["yf:Meeting"]["family"] == "events"  # through its superclass yf:Event
+    for x in real_payload["legend"]:
+        assert x["color"] == FAMILIES[x["family"]][0]
+    # inside a family, classes differ by shape
+    for fam in fams - {"external"}:
+        shapes = [x["shape"] for x in real_payload["legend"] if x["family"] == fam]
+        assert len(shapes) == len(set(shapes)) or len(shapes) > 7
+
+
+def test_time_facets_come_from_the_graph(real_store):
+    ex = Explorer(real_store)
+    facets = ex.time_facets
+    gdp = next(n for n, d in ex.graph.nodes(data=True)
+               if "yf:StatisticalObservation" in d["types"] and d["attributes"].get("yf:period") == ["2023"])
+    assert facets[gdp]["y"] == 2023 and "result" in facets[gdp]["m"]
+    # measures are stated as plans without a date of their own: undated, never a guessed year
+    plans = [n for n, t in facets.items() if t["m"] == ["plan"] and ex.group_of[n] == "yf:Measure"]
+    assert plans and all(facets[n]["y"] is None for n in plans)
+
+
+def test_sources_carry_title_and_date(real_store):
+    src = Explorer(real_store).sources[SOURCE]
+    assert src["date"] == "2024-01"
+    assert "四大会战" in src["title_zh"] and src["title_en"]
+
+
+def test_pack_round_trips_and_is_smaller(real_payload):
+    packed = pack(real_payload)
+    back = unpack(json.loads(json.dumps(packed)))
+    assert [e for e in back["edges"]] == [{k: e[k] for k in ("from", "to", "predicate", "label_zh", "label_en", "inferred")}
+                                          for e in real_payload["edges"]]
+    for a, b in zip(back["nodes"], real_payload["nodes"]):
+        assert {k: a.get(k) for k in ("id", "label_zh", "label_en", "group", "types", "aliases", "size")} == \
+            {k: b.get(k) for k in ("id", "label_zh", "label_en", "group", "types", "aliases", "size")}
+    small = lambda d: len(json.dumps({"nodes": d["nodes"], "edges": d["edges"]}, ensure_ascii=False))
+    assert small(packed) < 0.6 * small(real_payload)
+
+
+def test_webgl_scripts_only_above_the_threshold(fixture):
+    sigma_head = VENDOR_SIGMA.read_text(encoding="utf-8")[:300]
+    graphology_head = VENDOR_GRAPHOLOGY.read_text(encoding="utf-8")[:300]
+    small = render_html(payload(fixture))
+    assert sigma_head not in small and graphology_head not in small
+    assert small.count("</script>") == 5
+    server = render_html(mode="server")
+    assert sigma_head in server and graphology_head in server
+    assert json.loads(re.search(r'id="kg-config">(.*?)</script>', server).group(1))["webgl_threshold"] == WEBGL_THRESHOLD

@@ -28,7 +28,7 @@ class ExplorerAPI:
         self.viz = explorer or Explorer(store)
         self.index = self.viz.index
         self.graph = self.viz.graph
-        self._whole = self.viz.view()
+        self._whole = self.viz.whole()
         self.legend = self._whole["legend"]
 
     def resolve_iri(self, iri: str | None) -> str:

@@ -66,7 +66,7 @@ class Chart:
         return self.svg
 
     def save(self, path) -> Path:
-        from kg.views.viz import write_html
+        from kg.views.files import write_html
 
         return write_html(self.svg, Path(path))
 

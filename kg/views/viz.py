@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import hashlib
 import json
 import math
-import os
 import re
-import tempfile
 from collections import Counter, defaultdict
 from functools import cached_property
 from pathlib import Path
@@ -33,6 +32,7 @@ from kg.read.describe import Describer, Index, plain
 from kg.errors import InputError
 from kg.namespaces import ID, curie, curie_to_iri, sparql_prefixes
 from kg.read.network import label_vocabulary, to_networkx
+from kg.views.files import write_html  # noqa: F401 - part of this module's API (kg viz, tests, pyvis view)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 VENDOR_JS = WEB / "static" / "vendor" / "vis-network" / "vis-network.min.js"
@@ -41,14 +41,60 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#bcbd22", "#393b79", "#e6550d", "#31a354", "#843c39", "#7b4173", "#3182bd", "#fd8d3c",
            "#637939", "#ad494a", "#a55194", "#6b6ecf"]
 SHAPES = ["dot", "diamond", "square", "triangle", "star", "triangleDown", "hexagon"]
+# A handful of colour families; a class keeps its own shape inside its family (see FAMILY_ROOTS).
+FAMILIES = {
+    "organisations": ("#1f6fb4", "机构", "organisations"),
+    "places": ("#2e8b3e", "地点", "places"),
+    "initiatives": ("#c9302c", "战略与会战", "initiatives"),
+    "measures": ("#e07b00", "举措与项目", "measures and projects"),
+    "awards": ("#8a4fbf", "荣誉称号", "awards"),
+    "statistics": ("#138d9c", "统计", "statistics"),
+    "events": ("#c2417f", "事件", "events"),
+    "vocabulary": ("#7d8590", "词表", "vocabulary"),
+    "external": ("#a7adb5", "外部资源", "external"),
+}
+# Classes (or their ontology ancestors) that decide a family; the first match up the
+# rdfs:subClassOf chain wins, so a new subclass in the ontology needs no new code.
+FAMILY_ROOTS = {
+    "yf:Measure": "measures", "yf:Project": "measures", "yf:Capacity": "measures", "schema:Project": "measures",
+    "schema:Action": "measures",
+    "yf:Designation": "awards", "yf:DesignationConferral": "awards", "yf:Brand": "awards", "schema:Brand": "awards",
+    "yf:StatisticalObservation": "statistics", "yf:Indicator": "statistics", "qb:Observation": "statistics",
+    "schema:QuantitativeValue": "statistics",
+    "yf:Campaign": "initiatives", "yf:Programme": "initiatives", "yf:ZoneGoal": "initiatives",
+    "yf:Strategy": "initiatives", "yf:Plan": "initiatives", "yf:PolicyInitiative": "initiatives",
+    "prov:Activity": "initiatives", "schema:CreativeWork": "initiatives",
+    "yf:Place": "places", "schema:Place": "places", "geo:Feature": "places", "geo:Geometry": "places",
+    "yf:Organization": "organisations", "org:Organization": "organisations", "schema:Organization": "organisations",
+    "yf:Platform": "organisations", "schema:Service": "organisations",
+    "yf:Event": "events", "schema:Event": "events",
+    "skos:Concept": "vocabulary",
+}
+# Kinds of the overview's groups: a family, with projects apart from measures.
+KIND_OF_CLASS = {"yf:Project": "projects", "yf:Capacity": "projects"}
+KINDS = {"measures": ("举措", "measures"), "projects": ("项目", "projects"), "organisations": ("机构", "organisations"),
+         "awards": ("荣誉", "awards"), "statistics": ("统计", "statistics"), "places": ("地点", "places"),
+         "events": ("事件", "events"), "initiatives": ("战略", "initiatives"), "vocabulary": ("词表", "vocabulary"),
+         "external": ("外部", "external")}
+WEBGL_THRESHOLD = 3000   # above this many nodes the page draws with sigma.js (WebGL)
+VENDOR_SIGMA = WEB / "static" / "vendor" / "sigma" / "sigma.min.js"
+VENDOR_GRAPHOLOGY = WEB / "static" / "vendor" / "graphology" / "graphology.umd.min.js"
+CENTRE = str(ID["yufeng-qu"])
+_YEAR_KEYS = ("yf:period", "yf:date", "yf:reportedYear", "yf:assessmentYear")
+_MODALITY = "https://w3id.org/yufeng-kg/ontology#modality"
+_BROADER = "http://www.w3.org/2004/02/skos/core#broader"
+_PART_OF = "https://w3id.org/yufeng-kg/ontology#partOfInitiative"
+_ADVANCES = "https://w3id.org/yufeng-kg/ontology#advancesGoal"
 EXTERNAL_GROUP = "external"
 UNTYPED_GROUP = "untyped"
 EXTERNAL_STYLE = ("#9e9e9e", "square")
 SIZE_MIN, SIZE_MAX, SIZE_VOCAB = 10.0, 42.0, 7.0
 EXPAND_LIMIT = 50
-LARGE_GRAPH = 1000       # above this many nodes: positions computed here, no physics in the page
+LARGE_GRAPH = 300        # above this many nodes: positions computed here, no physics in the page
 CONTEXT_LIMIT = 3000     # embedded pages carry the rest of the graph (for expand) up to this size
 _PRE = sparql_prefixes()
+_SUPER = _PRE + """SELECT ?c ?s WHERE { GRAPH yfg:ontology { ?c rdfs:subClassOf ?s } }"""
+_SOURCES = _PRE + """SELECT ?d ?t ?i WHERE { GRAPH ?g { ?d dcterms:title ?t OPTIONAL { ?d dcterms:issued ?i } } }"""
 _CLASS_LABELS = _PRE + """SELECT ?c ?l WHERE { GRAPH yfg:ontology { ?c a owl:Class ; rdfs:label ?l } }"""
 _PRED_LABELS = _PRE + "SELECT ?p ?l WHERE { GRAPH yfg:ontology { ?p rdfs:label ?l } }"
 _TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -72,11 +118,17 @@ class Explorer:
         self.class_labels = self._labels(_CLASS_LABELS, "c")
         self.pred_labels = self._labels(_PRED_LABELS, "p")
         self.group_of = {n: self._primary(d) for n, d in self.graph.nodes(data=True)}
+        self.superclasses = self._superclasses()
         counts = Counter(self.group_of.values())
         ordered = sorted((g for g in counts if g != EXTERNAL_GROUP), key=lambda g: (-counts[g], g))
-        self.styles = {g: (PALETTE[i % len(PALETTE)], SHAPES[(i // len(PALETTE)) % len(SHAPES)])
-                       for i, g in enumerate(ordered)}
-        self.styles[EXTERNAL_GROUP] = EXTERNAL_STYLE
+        # colour by family, shape by the class's rank inside its family
+        rank: Counter = Counter()
+        self.styles = {}
+        for g in ordered:
+            fam = self.family(g)
+            self.styles[g] = (FAMILIES[fam][0], SHAPES[rank[fam] % len(SHAPES)])
+            rank[fam] += 1
+        self.styles[EXTERNAL_GROUP] = (FAMILIES["external"][0], EXTERNAL_STYLE[1])
 
     # -- the graph -----------------------------------------------------------------------
     def _labels(self, query: str, var: str) -> dict[str, dict[str, str]]:
@@ -91,6 +143,54 @@ class Explorer:
         """Concepts defined in the ontology get its labels and types (see
         :func:`kg.read.network.label_vocabulary`)."""
         return label_vocabulary(self.store, self.graph)
+
+    def _superclasses(self) -> dict[str, list[str]]:
+        sup: dict[str, list[str]] = defaultdict(list)
+        for row in self.store.query(_SUPER):
+            if isinstance(row["s"], ox.NamedNode):
+                sup[curie(row["c"].value)].append(curie(row["s"].value))
+        return {c: sorted(v) for c, v in sup.items()}
+
+    def family(self, group: str) -> str:
+        """The colour family of a class (curie): itself or its nearest ancestor in FAMILY_ROOTS."""
+        if group == EXTERNAL_GROUP:
+            return "external"
+        seen, layer = set(), [group]
+        while layer:
+            for c in layer:
+                if c in FAMILY_ROOTS:
+                    return FAMILY_ROOTS[c]
+            seen.update(layer)
+            layer = [s for c in layer for s in self.superclasses.get(c, []) if s not in seen]
+        return "vocabulary"
+
+    def kind(self, iri: str) -> str:
+        """The overview group kind of a node: its family, projects apart from measures."""
+        g = self.group_of[iri]
+        return KIND_OF_CLASS.get(g) or self.family(g)
+
+    @cached_property
+    def time_facets(self) -> dict[str, dict]:
+        """{iri: {"m": [plan|result|background...], "y": year or None}} for nodes stated with a
+        modality: the year comes from the node's own period or date (yf:period, yf:date,
+        yf:reportedYear, yf:assessmentYear), never guessed from the document."""
+        out = {}
+        for n, d in self.graph.nodes(data=True):
+            mods = sorted({v.rsplit("modality-", 1)[-1] for _, v, k in self.graph.out_edges(n, keys=True)
+                           if k == _MODALITY and "modality-" in v})
+            if not mods:
+                continue
+            year = None
+            for key in _YEAR_KEYS:
+                for value in d["attributes"].get(key, []):
+                    m = re.match(r"(\d{4})", value)
+                    if m:
+                        year = int(m.group(1))
+                        break
+                if year:
+                    break
+            out[n] = {"m": mods, "y": year}
+        return out
 
     def _primary(self, data: dict) -> str:
         if data.get("external"):
@@ -136,13 +236,20 @@ class Explorer:
             keys.append("".join(lazy_pinyin(d["label_zh"], style=Style.NORMAL)))
         if d["pinyin"]:
             keys.append(d["pinyin"])
-        return {
+        group = self.group_of[iri]
+        color, shape = self.styles.get(group, ("#777777", "dot"))
+        out = {
             "id": iri, "label_zh": d["label_zh"], "label_en": d["label_en"], "pinyin": py,
-            "aliases": list(d["aliases"]), "types": list(d["types"]), "group": self.group_of[iri],
+            "aliases": list(d["aliases"]), "types": list(d["types"]), "group": group,
             "size": self.sizes[iri], "community": self.analytics.community.get(iri),
             "external": bool(d.get("external")),
             "keys": "\n".join(dict.fromkeys(plain(k) for k in keys if k)),
+            # for renderers that take the style as it is (a pyvis adapter): label, colour, shape
+            "label": d["label_zh"], "color": color, "shape": shape, "family": self.family(group),
         }
+        if iri in self.time_facets:
+            out["time"] = self.time_facets[iri]
+        return out
 
     def edge(self, u: str, v: str, data: dict) -> dict:
         return {"from": u, "to": v, "predicate": data["predicate"], "label_zh": data["label_zh"],
@@ -159,7 +266,7 @@ class Explorer:
                 labels = {"zh": "外部资源", "en": "external resource"}
             out.append({"group": g, "label_zh": labels.get("zh") or labels.get("en") or g,
                         "label_en": labels.get("en") or g, "color": color, "shape": shape,
-                        "count": counts[g]})
+                        "count": counts[g], "family": self.family(g)})
         return out
 
     def vocabulary_groups(self) -> list[str]:
@@ -270,17 +377,137 @@ class Explorer:
         self.__dict__.pop("sizes", None)
         self.analytics.pagerank.setdefault(iri, 0.0)
 
+    # -- the overview ------------------------------------------------------------------
+    def overview(self, keep: set[str] | None = None) -> dict | None:
+        """The first screen's structure: the district at the centre, campaigns and zone goals
+        as the backbone, every other node in a group (home, kind) under its nearest backbone node.
+
+        Returns None when the graph has no district or no campaign (a class view, a fixture,
+        a synthetic graph): the page then draws the nodes as they are.
+
+        Shape: {"centre", "campaigns", "programmes", "goals", "umbrellas", "groups":
+        [{"id", "home", "kind", "label_zh", "label_en", "members"}]}; homes of the groups are
+        backbone IRIs, members sorted by size (largest first) then IRI.
+        """
+        g = self.graph
+        keep = set(g) if keep is None else keep
+        types = {n: set(g.nodes[n]["types"]) for n in keep}
+        centre = CENTRE if CENTRE in keep else min(
+            (n for n in keep if "yf:District" in types[n]), key=lambda n: (-self.sizes[n], n), default=None)
+        campaigns = sorted(n for n in keep if "yf:Campaign" in types[n])
+        if centre is None or not campaigns:
+            return None
+        # a campaign that other campaigns are part of is the programme over them (四大会战)
+        programmes = sorted({v for u, v, k in g.edges(campaigns, keys=True)
+                             if k == _PART_OF and v in campaigns and v != u}
+                            | {n for n in campaigns if "yf:Programme" in types[n]})
+        leaves = [n for n in campaigns if n not in programmes]
+        goals_all = [n for n in keep if "yf:ZoneGoal" in types[n]]
+        umbrellas = sorted({v for u, v, k in g.edges(goals_all, keys=True) if k == _BROADER and v in goals_all})
+        order = {c: i for i, c in enumerate(leaves)}
+
+        def goal_key(z):  # goals sit under the first campaign that advances them
+            first = min((order[u] for u, _, k in g.in_edges(z, keys=True) if k == _ADVANCES and u in order),
+                        default=len(order))
+            return (first, z)
+        goals = sorted((z for z in goals_all if z not in umbrellas), key=goal_key)
+        backbone = [centre, *programmes, *leaves, *umbrellas, *goals]
+        home = {b: b for b in backbone}
+        vocabulary = {n for n in keep if self.family(self.group_of[n]) in ("vocabulary", "external")}
+        # A node hangs under a backbone node it links to; failing that, under the backbone node
+        # of a measure or project it links to (an enterprise named in a campaign's measure).
+        # A measure is a campaign's only when linked to it directly. Backbone nodes are tried
+        # in order (campaigns first); the centre keeps what nothing else claims. Vocabulary
+        # hubs are not walked through.
+        und = g.to_undirected(as_view=True)
+        first = [b for b in backbone if b != centre]
+        level1 = []
+        for b in first:
+            for m in sorted(und[b]):
+                if m in keep and m not in home and m not in vocabulary:
+                    home[m] = b
+                    level1.append(m)
+        for m in level1:
+            if self.kind(m) not in ("measures", "projects"):
+                continue
+            for x in sorted(und[m]):
+                if x in keep and x not in home and x not in vocabulary and self.kind(x) != "measures":
+                    home[x] = home[m]
+        members: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for n in sorted(keep):
+            if n in backbone:
+                continue
+            members[(home.get(n, centre), self.kind(n))].append(n)
+        kind_order = {k: i for i, k in enumerate(KINDS)}
+        back_order = {b: i for i, b in enumerate(backbone)}
+        groups = []
+        for (h, kind), ms in sorted(members.items(), key=lambda x: (back_order[x[0][0]], kind_order.get(x[0][1], 99))):
+            ms.sort(key=lambda n: (-self.sizes[n], n))
+            zh, en = KINDS.get(kind, (kind, kind))
+            groups.append({"id": f"group:{curie(h)}:{kind}", "home": h, "kind": kind, "label_zh": zh,
+                           "label_en": en, "members": ms})
+        return {"centre": centre, "programmes": programmes, "campaigns": leaves, "umbrellas": umbrellas,
+                "goals": goals, "groups": groups, "kinds": {k: {"label_zh": v[0], "label_en": v[1]} for k, v in KINDS.items()},
+                "families": {f: {"color": c, "label_zh": zh, "label_en": en} for f, (c, zh, en) in FAMILIES.items()}}
+
+    @cached_property
+    def sources(self) -> dict[str, dict]:
+        """{document IRI: {"title_zh", "title_en", "date"}} from dcterms:title / dcterms:issued."""
+        out: dict[str, dict] = {}
+        for row in self.store.query(_SOURCES):
+            d = out.setdefault(row["d"].value, {"title_zh": None, "title_en": None, "date": None})
+            t = row["t"]
+            lang = (t.language or "").split("-")[0]
+            if lang in ("zh", "en") and not d[f"title_{lang}"]:
+                d[f"title_{lang}"] = t.value
+            elif not lang and not d["title_zh"]:
+                d["title_zh"] = t.value
+            if row["i"] is not None and not d["date"]:
+                d["date"] = row["i"].value
+        return out
+
     # -- the API's other answers ---------------------------------------------------------
     def search(self, q: str, limit: int = 20) -> dict:
         """/api/search: {"hits": [{iri, label_zh, label_en, types, score, matched}]}."""
         return {"hits": [dataclasses.asdict(h) for h in self.index.search(q, limit=limit)]}
 
     def detail(self, iri: str) -> dict:
-        """/api/node: the contract's detail (kg.read.describe), vocabulary concepts labelled."""
+        """/api/node: the contract's detail (kg.read.describe), vocabulary concepts labelled,
+        plus ``chart_svg`` (an SVG chart of the entity's observations) when kg.views.chart is
+        there and the entity has observations."""
         d = dataclasses.asdict(self.describer.describe(iri))
         if iri in self.graph:
             d["label_zh"], d["label_en"] = self.graph.nodes[iri]["label_zh"], self.graph.nodes[iri]["label_en"]
+        chart = self._chart(iri)
+        if chart:
+            d["chart_svg"] = chart
         return d
+
+    @cached_property
+    def _chart_fn(self):
+        try:
+            from kg.views.chart import observation_chart_svg
+        except ImportError:  # the charts module is optional (another issue adds it)
+            return None
+        return observation_chart_svg
+
+    def _chart(self, iri: str) -> str | None:
+        if self._chart_fn is None or iri not in self.graph or iri in self.vocabulary:
+            return None
+        try:
+            svg = self._chart_fn(self.store, iri)
+        except InputError:
+            return None
+        return svg or None
+
+    def whole(self) -> dict:
+        """/api/graph without a focus: the whole graph with the overview, sources and the
+        page's meta (years, hidden groups), as the embedded payload carries them."""
+        v = self.view()
+        shown = {n["id"] for n in v["nodes"]}
+        years = sorted({t["y"] for n in shown if (t := self.time_facets.get(n)) and t["y"]})
+        return {**v, "overview": self.overview(shown), "sources": self.sources,
+                "meta": {"seed": self.seed, "years": years, "hidden_groups": self.vocabulary_groups()}}
 
     def expand(self, iri: str, predicate: str | None = None, offset: int = 0, limit: int = EXPAND_LIMIT) -> dict:
         """/api/expand: the neighbours of iri grouped by property, at most ``limit`` per group.
@@ -331,15 +558,21 @@ class Explorer:
                          if (e["from"] in rest or e["to"] in rest) and {e["from"], e["to"]} <= shown | rest]
         with_details = shown | (rest if len(shown | rest) <= CONTEXT_LIMIT else set())
         title = _title(classes, focus, depth, query, self)
+        overview = None if query or focus else self.overview(shown)
+        years = sorted({t["y"] for n in shown if (t := self.time_facets.get(n)) and t["y"]})
         payload = {
             "nodes": v["nodes"], "edges": v["edges"],
             "details": {n: self.detail(n) for n in sorted(with_details)},
             "legend": v["legend"],
+            "overview": overview,
+            "sources": self.sources,
             "meta": {"title": title, "built_from": built_from, "seed": self.seed, "lang": lang,
                      "nodes": len(v["nodes"]), "edges": len(v["edges"]),
                      "betweenness_exact": self.analytics.betweenness_exact,
                      "hidden_groups": self.vocabulary_groups(),
-                     "communities": len(self.analytics.communities)},
+                     "communities": len(self.analytics.communities), "years": years,
+                     "focus": self.index.resolve(focus) if focus and focus not in self.graph else focus,
+                     "depth": depth},
             "context": {"nodes": context["nodes"], "edges": context_edges},
         }
         add_layout(payload, seed=self.seed)
@@ -422,9 +655,91 @@ def _json_safe(obj) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def _vendor_js() -> str:
-    js = VENDOR_JS.read_text(encoding="utf-8")
-    return re.sub(r"\n//# sourceMappingURL=\S+\s*$", "\n", js)
+def _vendor_js(path: Path = VENDOR_JS) -> str:
+    js = path.read_text(encoding="utf-8")
+    return re.sub(r"\n?//# sourceMappingURL=\S+\s*$", "\n", js)
+
+
+def unpack(packed: dict) -> dict:
+    """The inverse of pack() (for tests and tools reading a written page): nodes and edges as
+    dicts again, with absent fields filled in as the page does (types = [group], no aliases)."""
+    fields = packed["nodes"]["f"]
+
+    def nodes(block):
+        out = []
+        for row in block["r"]:
+            n = dict(zip(fields, row))
+            n["aliases"] = n.get("aliases") or []
+            n["types"] = [n.get("group")] if n.get("types") is None else n["types"]
+            n["external"] = bool(n.get("external"))
+            out.append(n)
+        return out
+
+    table = packed.get("predicates", [])
+    main = nodes(packed["nodes"])
+    ctx = nodes(packed["context"]["nodes"]) if packed.get("context") else []
+    every = [*main, *ctx]
+
+    def edges(rows):
+        return [{"from": every[f]["id"] if isinstance(f, int) else f, "to": every[t]["id"] if isinstance(t, int) else t,
+                 "predicate": table[p][0], "label_zh": table[p][1], "label_en": table[p][2], "inferred": bool(i)}
+                for f, t, p, i in rows]
+
+    out = {k: v for k, v in packed.items() if k not in ("nodes", "edges", "context", "predicates")}
+    out["nodes"], out["edges"] = main, edges(packed["edges"])
+    out["context"] = {"nodes": ctx, "edges": edges(packed.get("context", {}).get("edges", []))}
+    return out
+
+
+# Fields of a node as the page gets them: one row per node, in this order (see pack()).
+PACKED_FIELDS = ("id", "label_zh", "label_en", "pinyin", "aliases", "types", "group", "size", "community",
+                 "external", "keys", "x", "y", "time")
+
+
+def pack(payload: dict) -> dict:
+    """The payload as the page embeds it: nodes as rows of PACKED_FIELDS, edges as
+    [from index, to index, predicate index, inferred] with a predicate table, so a 20k-node
+    graph is not written as 20k verbose objects. Derived style fields (label, color, shape,
+    family) are left out: the page takes them from the legend. Search keys keep only what the
+    labels do not already give (pinyin without tones, aliases)."""
+    nodes = payload["nodes"]
+    ctx = payload.get("context") or {"nodes": [], "edges": []}
+    index = {n["id"]: i for i, n in enumerate([*nodes, *ctx["nodes"]])}
+    preds: dict[str, int] = {}
+    table: list[list] = []
+
+    def row(n: dict) -> list:
+        out = []
+        for f in PACKED_FIELDS:
+            v = n.get(f)
+            if f == "keys" and v:
+                own = {plain(n.get("label_zh") or ""), plain(n.get("label_en") or "")}
+                v = "\n".join(k for k in v.split("\n") if k not in own) or None
+            elif f == "types" and v == [n.get("group")]:
+                v = None
+            elif f in ("aliases",) and not v:
+                v = None
+            elif f == "external" and not v:
+                v = None
+            out.append(v)
+        while out and out[-1] is None:
+            out.pop()
+        return out
+
+    def edge(e: dict) -> list:
+        p = e["predicate"]
+        if p not in preds:
+            preds[p] = len(table)
+            table.append([p, e["label_zh"], e["label_en"]])
+        return [index.get(e["from"], e["from"]), index.get(e["to"], e["to"]), preds[p], 1 if e.get("inferred") else 0]
+
+    out = {k: v for k, v in payload.items() if k not in ("nodes", "edges", "context")}
+    out["nodes"] = {"f": list(PACKED_FIELDS), "r": [row(n) for n in nodes]}
+    out["edges"] = [edge(e) for e in payload["edges"]]
+    out["context"] = {"nodes": {"f": list(PACKED_FIELDS), "r": [row(n) for n in ctx["nodes"]]},
+                      "edges": [edge(e) for e in ctx.get("edges", [])]}
+    out["predicates"] = table
+    return out
 
 
 def render_html(payload: dict | None = None, *, mode: str = "embedded", api_base: str = "/api",
@@ -450,7 +765,16 @@ def render_html(payload: dict | None = None, *, mode: str = "embedded", api_base
     meta = (payload or {}).get("meta", {})
     env = Environment(loader=FileSystemLoader(str(WEB / "templates")), autoescape=select_autoescape(["html"]))
     config = {"mode": mode, "api_base": api_base, "lang": lang or meta.get("lang", "zh"),
-              "hidden_groups": list(hidden_groups if hidden_groups is not None else meta.get("hidden_groups", []))}
+              "hidden_groups": list(hidden_groups if hidden_groups is not None else meta.get("hidden_groups", [])),
+              "webgl_threshold": WEBGL_THRESHOLD}
+    webgl = mode == "server" or len(payload["nodes"]) > WEBGL_THRESHOLD
+    packed, details = None, None
+    if mode == "embedded":
+        # the details (facts and evidence of each node) sit in their own block, parsed when a
+        # panel first opens, so the first screen waits only for the graph itself
+        packed = pack(payload)
+        details = packed.pop("details", {}) or {}
+    webgl_js = [_script_safe(_vendor_js(VENDOR_GRAPHOLOGY)), _script_safe(_vendor_js(VENDOR_SIGMA))] if webgl else []
     return env.get_template("explorer.html").render(
         title=title or meta.get("title", "鱼峰区知识图谱 · Yufeng KG"),
         lang=config["lang"],
@@ -458,27 +782,38 @@ def render_html(payload: dict | None = None, *, mode: str = "embedded", api_base
         vendor_js=_script_safe(_vendor_js()),
         app_js=_script_safe((WEB / "static" / "explorer.js").read_text(encoding="utf-8")),
         config_json=_json_safe(config),
-        data_json=_json_safe(payload) if mode == "embedded" else None,
+        data_json=_json_safe(packed) if mode == "embedded" else None,
+        details_json=_json_safe(details) if mode == "embedded" else None,
+        webgl_js=webgl_js,
     )
 
 
-def write_html(html: str, out: Path) -> Path:
-    """Write html to out as UTF-8, atomically (temporary file in the same folder, then rename)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(out.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(html)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
-
-
 # -- the CLI -------------------------------------------------------------------------------
+def view_name(classes: list[str] | None = None, focus: str | None = None, depth: int = 1,
+              query: str | None = None) -> str | None:
+    """The file name (without .html) of a partial view under build/views/, or None for the
+    whole graph: ASCII, stable, made from the options (class-..., focus-...-dN, query-...)."""
+    parts = []
+    if query:
+        q = Path(query).stem if query.endswith(".rq") else query
+        slug = _slug(q) if re.fullmatch(r"[\w.-]{1,60}", q, re.ASCII) else "sparql-" + hashlib.sha256(query.encode()).hexdigest()[:10]
+        parts.append("query-" + slug)
+    if classes:
+        parts.append("class-" + "+".join(_slug(c) for c in sorted(classes)))
+    if focus:
+        parts.append(f"focus-{_slug(focus)}-d{depth}")
+    return "_".join(parts) or None
+
+
+def _slug(text: str) -> str:
+    """ASCII slug: curies and IRIs keep their local name, Chinese becomes pinyin."""
+    text = text.rsplit("/", 1)[-1].rsplit("#", 1)[-1].replace(":", "-")
+    if _has_han(text):
+        text = "-".join(lazy_pinyin(text, style=Style.NORMAL))
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60] or hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
 def cmd_viz(args) -> int:
     import sys
 
@@ -486,21 +821,27 @@ def cmd_viz(args) -> int:
     from kg.read.store import open_store
 
     build_dir = Path(args.build or paths.build_dir())
-    out = Path(args.out) if args.out else build_dir / "graph.html"
+    name = view_name(args.cls, args.focus, args.depth, args.query)
+    # the whole graph is build/graph.html; any other view goes to build/views/, so a partial
+    # view never replaces the whole-graph page
+    out = Path(args.out) if args.out else (build_dir / "views" / f"{name}.html" if name else build_dir / "graph.html")
     store = open_store(build_dir)
     data = payload(store, classes=args.cls, focus=args.focus, depth=args.depth, query=args.query,
                    lang=args.lang, built_from=str(build_dir))
     if not data["nodes"]:
         print("kg: warning: the view has no nodes", file=sys.stderr)
     write_html(render_html(data), out)
+    renderer = "WebGL (sigma.js)" if len(data["nodes"]) > WEBGL_THRESHOLD else "vis-network"
+    print(f"{out}")
     print(f"wrote {out}: {len(data['nodes'])} nodes, {len(data['edges'])} edges, "
-          f"{len(data['legend'])} classes")
+          f"{len(data['legend'])} classes, drawn with {renderer}", file=sys.stderr)
     return 0
 
 
 def register(sub) -> None:
     p = sub.add_parser("viz", help="write the interactive graph explorer as one offline HTML file")
-    p.add_argument("--out", type=Path, help="HTML file to write (default: BUILD/graph.html)")
+    p.add_argument("--out", type=Path, help="HTML file to write (default: BUILD/graph.html for the whole graph, "
+                   "BUILD/views/NAME.html for a --class, --focus or --query view); the path is printed")
     p.add_argument("--build", type=Path, help="build folder (default: build/ or $KG_BUILD)")
     p.add_argument("--class", dest="cls", action="append", metavar="CLASS",
                    help="only this class (curie, name or label; repeatable)")
