@@ -51,11 +51,19 @@ def test_every_span_lies_inside_its_document(curated, texts):
 
 
 def test_mentions_contain_a_name_of_their_entity(curated, texts):
+    """An `about` record of a registry entity names it; one that adds to a fact node of a fact
+    file (an implied date of an event, say) shares text with the record that defines the node,
+    whose label is ours, not the source's."""
     defined = {r.id: r for r in curated.all_records() if r.defines}
     problems = []
     for ff in curated.fact_files:
         for rec in ff.records:
             if rec.defines:
+                continue
+            owner = defined[rec.id]
+            if owner.document is not None:
+                if not any(a.start < b.end and b.start < a.end for a in rec.spans for b in owner.spans):
+                    problems.append(f"{rec.position}: span shares no text with {rec.id}'s own record")
                 continue
             quote = span_text(texts[ff.document.id], rec.spans)
             if not any(n and n in quote for n in names(defined[rec.id])):
@@ -92,6 +100,9 @@ def test_own_value_spans_name_their_value(curated, texts):
 
 
 def test_every_registry_entity_is_mentioned_by_a_document(curated):
+    """Every registry entity is mentioned by a document, or is the group a mentioned enterprise
+    belongs to (金嗓子's listed holding company, which holds the stock code but is not named)."""
     mentioned = {r.id for ff in curated.fact_files for r in ff.records if not r.defines}
-    missing = [r.id for r in curated.registry if r.id not in mentioned]
+    groups = {v.raw for r in curated.registry if r.id in mentioned for v in r.properties.get("partOfGroup", [])}
+    missing = [r.id for r in curated.registry if r.id not in mentioned | groups]
     assert not missing, f"registry entities no document mentions: {missing}"

@@ -156,7 +156,9 @@ def test_real_build_holds_the_verified_identifiers_and_no_likely_one(real_store)
     assert has("liuzhou-shi", SKOS.exactMatch, ox.NamedNode("http://www.wikidata.org/entity/Q38968"))
     assert has("guangxi", YF.gb2260Code, ox.Literal("450000"))
     assert has("yufeng-qu", YF.gb2260Code, ox.Literal("450203"))
-    assert has("jinsangzi", YF.hkexCode, ox.Literal("06896"))
+    # the HKEX code belongs to the listed holding group, not to the enterprise the text names
+    assert has("jinsangzi-konggu-jituan", YF.hkexCode, ox.Literal("06896"))
+    assert not has("jinsangzi", YF.hkexCode, None)
     assert not any(True for _ in real_store.quads_for_pattern(None, None, ox.Literal("450203000000")))
     assert not has("yufeng-qu", SKOS.exactMatch, None)  # no verified QID exists for 鱼峰区
     assert check_rows(real_store) == []

@@ -110,7 +110,8 @@ def test_select_in_every_format_parses_back(client, expected_labels, accept, fmt
 
 
 def test_select_json_matches_the_store(client, real_store):
-    q = f"SELECT ?p ?o WHERE {{ <{JINSANGZI}> ?p ?o }}"
+    # the HKEX code is the listed holding group's (金嗓子控股集团), not the enterprise's
+    q = f"SELECT ?p ?o WHERE {{ <{ID}jinsangzi-konggu-jituan> ?p ?o }}"
     r = client.get("/sparql", params={"query": q})
     data = r.json()
     assert data["head"]["vars"] == ["p", "o"]

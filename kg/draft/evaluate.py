@@ -205,7 +205,10 @@ def gold_from_facts(facts_path: Path, registry: dict[str, dict]):
         if "date" in r:
             dates.append({"date": str(r["date"]), "spans": spans[-1:]})
         if r.get("type") == "DesignationConferral":
-            confs.append({"recipient": _registry_names(registry, r["recipient"]),
+            # an implied recipient sits in an `about:` record of its own (data/README.md)
+            recipient = r.get("recipient") or next((a["recipient"] for a in raw["records"]
+                                                    if a.get("about") == r.get("id") and "recipient" in a), None)
+            confs.append({"recipient": _registry_names(registry, recipient),
                           "designation": _registry_names(registry, r["designation"]), "level": r.get("level")})
         for k, v in r.items():
             for x in (v if isinstance(v, list) else [v]):

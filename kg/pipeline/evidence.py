@@ -97,6 +97,7 @@ def _check_spans(ff: FactFile, text: str) -> None:
     n = len(text)
     for rec in ff.records:
         spans = [(rec.where("span"), s) for s in rec.spans]
+        spans.extend((rec.where("supportSpan"), s) for s in rec.support_spans)
         for values in rec.properties.values():
             spans.extend((v.position, s) for v in values for s in v.spans)
         for pos, span in spans:

@@ -28,6 +28,12 @@ PINYIN_LANG = "zh-Latn-pinyin"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
 _YEAR = re.compile(r"^\d{4}$")
+# An ISO 8601 interval of years, months or days, e.g. 2024-01/2024-09 (the first three quarters).
+_INTERVAL = re.compile(r"^(\d{4}(?:-\d{2}(?:-\d{2})?)?)/(\d{4}(?:-\d{2}(?:-\d{2})?)?)$")
+# Keys whose value is a period or date: each also gets yf:periodStart / yf:periodEnd (xsd:date).
+_TIME_KEYS = ("period", "date")
+# Triples that give a node's identity, not a claim of the record: always stated.
+_IDENTITY = {RDF.type, RDFS.label, SKOS.altLabel, SKOS.definition}
 _IRI = re.compile(r"^https?://\S+$")
 
 
@@ -41,6 +47,8 @@ class Terms:
     annotation_properties: set[URIRef] = field(default_factory=set)
     ranges: dict[URIRef, URIRef] = field(default_factory=dict)
     individuals: set[URIRef] = field(default_factory=set)
+    quantities: set[URIRef] = field(default_factory=set)
+    written_forms: dict[URIRef, URIRef] = field(default_factory=dict)
 
     @classmethod
     def from_ontology(cls, onto: Graph) -> "Terms":
@@ -55,6 +63,10 @@ class Terms:
             if isinstance(r, URIRef):
                 t.ranges[p] = r
         t.individuals = {s for s in onto.subjects() if isinstance(s, URIRef) and str(s).startswith(str(ID))}
+        # numeric properties: yf:quantityValue and its sub-properties; their values take a qualifier
+        t.quantities = set(onto.transitive_subjects(RDFS.subPropertyOf, YF.quantityValue))
+        t.written_forms = {p: w for p, w in onto.subject_objects(YF.writtenFormProperty)
+                           if isinstance(p, URIRef) and isinstance(w, URIRef)}
         return t
 
     def property(self, key: str, pos: Position) -> URIRef:
@@ -75,10 +87,34 @@ class Terms:
         return iri
 
 
-def statement_iri(graph: URIRef, s, p, o, spans: tuple[Span, ...], modality: str | None) -> URIRef:
+def period_bounds(text: str) -> tuple[dt.date, dt.date]:
+    """The first and last day a period or date covers: 2023, 2023-12, 2024-01-05, 2024-01/2024-09.
+
+    Raises:
+        ValueError: the text is none of these shapes, or not a real date.
+    """
+    m = _INTERVAL.match(text)
+    if m:
+        return period_bounds(m.group(1))[0], period_bounds(m.group(2))[1]
+    if _YEAR.match(text):
+        return dt.date(int(text), 1, 1), dt.date(int(text), 12, 31)
+    if _YEAR_MONTH.match(text):
+        first = dt.date.fromisoformat(text + "-01")
+        following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return first, following - dt.timedelta(days=1)
+    if _DATE.match(text):
+        day = dt.date.fromisoformat(text)
+        return day, day
+    raise ValueError(text)
+
+
+def statement_iri(graph: URIRef, s, p, o, spans: tuple[Span, ...], modality: str | None,
+                  support: str | None = None) -> URIRef:
     """A stable IRI for one statement of (s, p, o): a hash of the triple, its graph, spans and
-    modality, so the same triple stated in two passages (a plan and a result) is two statements."""
-    key = "\x1f".join([*(t.n3() for t in (graph, s, p, o)), *(f"{x.start}-{x.end}" for x in spans), modality or ""])
+    modality, so the same triple stated in two passages (a plan and a result) is two statements.
+    An implied statement also hashes its support, so it never merges with a stated one."""
+    key = "\x1f".join([*(t.n3() for t in (graph, s, p, o)), *(f"{x.start}-{x.end}" for x in spans), modality or ""]
+                      + (["implied"] if support == "implied" else []))
     return ID["statement/" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]]
 
 
@@ -186,6 +222,11 @@ class _Builder:
                 return Literal(text, datatype=XSD.gYearMonth)
         except ValueError as exc:
             raise InputError(f"{text!r} is not a real date (YYYY-MM-DD, YYYY-MM or YYYY)", pos) from exc
+        if _INTERVAL.match(text):
+            start, end = period_bounds(text)
+            if start > end:
+                raise InputError(f"interval {text!r} ends before it starts", pos)
+            return Literal(text, datatype=XSD.string)
         if re.match(r"^\d{4}-\d", text):
             raise InputError(f"{text!r} looks like a date but is not YYYY-MM-DD, YYYY-MM or YYYY", pos)
         if _YEAR.match(text):
@@ -210,9 +251,36 @@ class _Builder:
             prop = self.terms.property(key, values[0].position)
             for value in values:
                 out += [(prop, o, value.spans) for o in self.objects(prop, value)]
+                if key in _TIME_KEYS and rec.document is not None:
+                    out += self.bounds(value)
         if rec.document is not None and rec.modality:
             out.append((YF.modality, ID["modality-" + rec.modality], ()))
         return out
+
+    def bounds(self, value: Value) -> list[tuple]:
+        """yf:periodStart / yf:periodEnd of a period or date value, so reports line up in time."""
+        try:
+            start, end = period_bounds(str(value.raw))
+        except ValueError as exc:
+            raise InputError(f"{value.raw!r} is not a period: write YYYY, YYYY-MM, YYYY-MM-DD or an interval "
+                             "such as 2024-01/2024-09", value.position) from exc
+        return [(YF.periodStart, Literal(start.isoformat(), datatype=XSD.date), value.spans),
+                (YF.periodEnd, Literal(end.isoformat(), datatype=XSD.date), value.spans)]
+
+    def qualifier_of(self, rec: Record, facts: list[tuple]) -> tuple[URIRef | None, set[URIRef]]:
+        """The record's qualifier concept and its quantity properties (qualifier None: no quantity).
+
+        Raises:
+            InputError: a qualifier on a record with no quantity, or with several (ambiguous).
+        """
+        quantities = {p for p, _, _ in facts if p in self.terms.quantities}
+        if rec.qualifier is not None and len(quantities) != 1:
+            what = "no quantity" if not quantities else "several quantities (" + ", ".join(sorted(q.n3(self.ds.namespace_manager) for q in quantities)) + ")"
+            raise InputError(f"qualifier {rec.qualifier!r} on a record with {what}: put each qualified number "
+                             "in a record of its own", rec.where("qualifier"))
+        if not quantities:
+            return None, quantities
+        return ID["qualifier-" + (rec.qualifier or "exact")], quantities
 
     def add_registry(self, rec: Record) -> None:
         g = self.ds.graph(REGISTRY_GRAPH)
@@ -237,12 +305,22 @@ class _Builder:
             g.add((d, DCTERMS.publisher, Literal(doc.publisher)))
         for rec in records:
             s = ID[rec.id]
-            for p, o, own_spans in self.described(rec):
+            facts = self.described(rec)
+            try:
+                qualifier, quantities = self.qualifier_of(rec, facts)
+            except InputError as exc:
+                self.failed(exc)
+                continue
+            if qualifier is not None and rec.defines:
+                facts.append((YF.qualifier, qualifier, ()))  # the fact node is the qualified number
+            for p, o, own_spans in facts:
                 g.add((s, p, o))
                 if p == YF.modality:
                     continue
+                # support qualifies what the record asserts, not the node's identity (type, names)
+                support = "stated" if p in _IDENTITY else (rec.support or "stated")
                 spans = own_spans or rec.spans
-                st = statement_iri(gid, s, p, o, spans, rec.modality)
+                st = statement_iri(gid, s, p, o, spans, rec.modality, support)
                 g.add((st, RDF.type, RDF.Statement))
                 g.add((st, RDF.subject, s))
                 g.add((st, RDF.predicate, p))
@@ -252,6 +330,19 @@ class _Builder:
                     g.add((st, YF.modality, ID["modality-" + rec.modality]))
                 for span in spans:
                     g.add((st, YF.evidence, self.add_span(g, doc.id, span)))
+                self.add_support(g, st, rec if support == "implied" else None, doc.id)
+                if p in quantities:
+                    g.add((st, YF.qualifier, qualifier))
+
+    def add_support(self, g: Graph, st: URIRef, rec: Record | None, doc_id: str) -> None:
+        """Mark a statement stated (rec None), or implied with the record's reason and the spans
+        the inference rests on."""
+        g.add((st, YF.support, ID["support-" + ("implied" if rec is not None else "stated")]))
+        if rec is not None:
+            for lang, reason in sorted(rec.support_reason.items()):
+                g.add((st, YF.supportReason, Literal(reason, lang=lang)))
+            for span in rec.support_spans:
+                g.add((st, YF.supportSpan, self.add_span(g, doc_id, span)))
 
     def add_span(self, g: Graph, doc_id: str, span: Span) -> URIRef:
         node = span_iri(doc_id, span)

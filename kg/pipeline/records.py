@@ -21,8 +21,12 @@ SPAN = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 DOC_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 
-RESERVED = {"id", "about", "type", "label", "altLabel", "pinyin", "definition", "span", "modality"}
+RESERVED = {"id", "about", "type", "label", "altLabel", "pinyin", "definition", "span", "modality",
+            "qualifier", "support", "supportReason", "supportSpan"}
 MODALITIES = ("plan", "result", "background")
+# How strongly the text gives a number (yfid:qualifier-*) and a fact (yfid:support-*); see data/README.md.
+QUALIFIERS = ("exact", "at-least", "at-most", "about", "size-class")
+SUPPORTS = ("stated", "implied")
 
 
 class _Map(dict):
@@ -109,6 +113,9 @@ class Record:
         properties: property name -> list of values.
         spans: the evidence spans (empty for registry records).
         modality: plan / result / background, or None.
+        qualifier: how the record's one quantity is qualified (exact when None), see QUALIFIERS.
+        support: stated (when None) or implied; an implied record has support_reason {zh, en}
+            and optionally support_spans, the passages its inference rests on.
         document: the source document id for fact records, None for the registry.
     """
 
@@ -125,6 +132,10 @@ class Record:
     modality: str | None = None
     document: str | None = None
     fields: dict[str, Position] = field(default_factory=dict)
+    qualifier: str | None = None
+    support: str | None = None
+    support_reason: dict[str, str] = field(default_factory=dict)
+    support_spans: tuple[Span, ...] = ()
 
     def where(self, key: str) -> Position:
         """The position of one of the record's keys (the record's own position if absent)."""
@@ -267,6 +278,8 @@ def _record(raw: Any, file: str, document: str | None) -> Record:
     elif "span" in raw:
         raise InputError("registry entries carry no span; state document facts in data/facts/", fpos("span"))
 
+    _fidelity(rec, raw, fpos, pos)
+
     for prop, value in raw.items():
         if prop in RESERVED:
             continue
@@ -288,6 +301,35 @@ def _record(raw: Any, file: str, document: str | None) -> Record:
                 out.append(Value(v, vpos))
         rec.properties[prop] = out
     return rec
+
+
+def _fidelity(rec: Record, raw: "_Map", fpos, pos: Position) -> None:
+    """Read the qualifier and support keys (fact files only), checking their values."""
+    keys = [k for k in ("qualifier", "support", "supportReason", "supportSpan") if k in raw]
+    if keys and rec.document is None:
+        raise InputError(f"registry entries carry no {keys[0]}: state it with the fact in data/facts/", fpos(keys[0]))
+    if "qualifier" in raw:
+        if raw["qualifier"] not in QUALIFIERS:
+            raise InputError(f"qualifier {raw['qualifier']!r} is not one of {', '.join(QUALIFIERS)}", fpos("qualifier"))
+        rec.qualifier = raw["qualifier"]
+    support = raw.get("support", "stated")
+    if support not in SUPPORTS:
+        raise InputError(f"support {support!r} is not one of {', '.join(SUPPORTS)}", fpos("support"))
+    if "support" in raw:
+        rec.support = support
+    if support == "implied":
+        if "supportReason" not in raw:
+            raise InputError("an implied record needs `supportReason: {zh: ..., en: ...}` saying why", pos)
+        reason = {k: v[0] for k, v in _lang_map(raw["supportReason"], fpos("supportReason"), many=False).items()}
+        if not {"zh", "en"} <= set(reason):
+            raise InputError("supportReason needs both zh and en", fpos("supportReason"))
+        rec.support_reason = reason
+        if "supportSpan" in raw:
+            rec.support_spans = parse_span(raw["supportSpan"], fpos("supportSpan"))
+    else:
+        for key in ("supportReason", "supportSpan"):
+            if key in raw:
+                raise InputError(f"`{key}` belongs to an implied record: add `support: implied` or remove it", fpos(key))
 
 
 def _records(raw: Any, key: str, file: str, document: str | None, errors: list | None = None) -> list[Record]:

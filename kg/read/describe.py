@@ -68,7 +68,7 @@ class Index:
         self.types: dict[str, list[str]] = {}
         q = _PRE + """SELECT ?s ?p ?l WHERE {
             GRAPH ?g { ?s ?p ?l } FILTER(?g != yfg:ontology)
-            VALUES ?p { rdfs:label skos:altLabel } FILTER(isIRI(?s)) }"""
+            VALUES ?p { rdfs:label skos:altLabel skos:hiddenLabel } FILTER(isIRI(?s)) }"""
         for row in store.query(q):
             s, p, lit = row["s"].value, row["p"].value, row["l"]
             if s.startswith(_SKIP_PREFIXES):
@@ -148,7 +148,9 @@ class Index:
 
 @dataclass
 class Evidence:
-    """Where a fact is stated: document, span, the quote (when the build had the document)."""
+    """Where a fact is stated: document, span, the quote (when the build had the document), and
+    how strongly: support (stated or implied, with the reason and the spans the inference rests
+    on) and, for a number, its qualifier (exact, at-least, at-most, about, size-class)."""
 
     document: str
     start: int
@@ -156,6 +158,11 @@ class Evidence:
     quote: str | None = None
     modality: str | None = None
     quote_readable: str | None = None
+    support: str | None = None
+    support_reason_zh: str | None = None
+    support_reason_en: str | None = None
+    inferred_from: list[str] = field(default_factory=list)
+    qualifier: str | None = None
 
     def __post_init__(self):
         if self.quote is not None and self.quote_readable is None:
@@ -177,6 +184,12 @@ class Fact:
     lang: str | None = None
     inferred: bool = False
     evidence: list[Evidence] = field(default_factory=list)
+    support: str | None = None
+    support_reason_zh: str | None = None
+    support_reason_en: str | None = None
+    qualifier: str | None = None
+    written: str | None = None
+    display: str | None = None
 
 
 @dataclass
@@ -199,6 +212,51 @@ _EVIDENCE = _PRE + """SELECT ?sub ?p ?obj ?doc ?start ?end ?quote ?modality WHER
   ?span oa:hasSource ?doc ; oa:hasSelector ?pos . ?pos oa:start ?start ; oa:end ?end .
   OPTIONAL { ?span oa:hasSelector ?q . ?q oa:exact ?quote }
   OPTIONAL { ?st yf:modality ?modality } }"""
+# How strongly each statement about the node is made (one row per statement).
+_STRENGTH = _PRE + """SELECT ?sub ?p ?obj ?doc ?start ?end ?support ?reason_zh ?reason_en ?qualifier
+       (GROUP_CONCAT(DISTINCT ?from; separator=" ") AS ?inferred_from) WHERE {
+  { ?st rdf:subject $node } UNION { ?st rdf:object $node }
+  ?st rdf:subject ?sub ; rdf:predicate ?p ; rdf:object ?obj ; yf:evidence ?span .
+  ?span oa:hasSource ?doc ; oa:hasSelector ?pos . ?pos oa:start ?start ; oa:end ?end .
+  OPTIONAL { ?st yf:support/skos:notation ?support }
+  OPTIONAL { ?st yf:supportReason ?reason_zh FILTER(LANG(?reason_zh) = "zh") }
+  OPTIONAL { ?st yf:supportReason ?reason_en FILTER(LANG(?reason_en) = "en") }
+  OPTIONAL { ?st yf:qualifier/skos:notation ?qualifier }
+  OPTIONAL { ?st yf:supportSpan/oa:hasSelector ?fp . ?fp oa:start ?fs ; oa:end ?fe .
+             BIND(CONCAT(STR(?fs), "-", STR(?fe)) AS ?from) }
+} GROUP BY ?sub ?p ?obj ?doc ?start ?end ?support ?reason_zh ?reason_en ?qualifier"""
+# Numeric properties, the property holding each one's written form, and the node's unit notation.
+_QUANTITIES = _PRE + """SELECT ?p ?w WHERE { GRAPH yfg:ontology {
+  ?p rdfs:subPropertyOf+ yf:quantityValue OPTIONAL { ?p yf:writtenFormProperty ?w } } }"""
+_UNIT = _PRE + """SELECT ?n WHERE { $node yf:unit ?u . ?u skos:notation ?n } LIMIT 1"""
+# yuan-valued properties without a yf:unit of their own (the ontology defines them in yuan)
+_YUAN = {str(YF.investment), str(YF.expectedOutput)}
+QUALIFIER_SYMBOLS = {"exact": "", "at-least": "≥ ", "at-most": "≤ ", "about": "≈ ", "size-class": "~ "}
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def format_quantity(value: str, qualifier: str | None = None, unit: str | None = None) -> str:
+    """A number as a reader should take it: qualifier symbol, value, unit.
+
+    Large numbers in scientific notation, so a lower bound reads "≥ 1.0 × 10⁹ CNY" and a size
+    class "~ 1.0 × 10³ mu (size class)".
+    """
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    if abs(number) >= 10000:
+        mantissa, exponent = f"{number:e}".split("e")
+        digits = mantissa.rstrip("0")
+        digits = digits + "0" if digits.endswith(".") else digits
+        text = f"{digits} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+    else:
+        text = value
+    unit_text = "" if not unit else ("%" if unit == "%" else " " + unit)
+    tail = " (size class)" if qualifier == "size-class" else ""
+    return f"{QUALIFIER_SYMBOLS.get(qualifier or 'exact', '')}{text}{unit_text}{tail}"
+
+
 _PRED_LABELS = _PRE + """SELECT ?p ?l WHERE { GRAPH yfg:ontology { ?p rdfs:label ?l } }"""
 _STANDARD_LABELS = {
     "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": {"zh": "类型", "en": "type"},
@@ -224,6 +282,9 @@ class Describer:
             lit = row["l"]
             if lit.language in ("zh", "en"):
                 self.pred_labels.setdefault(row["p"].value, {}).setdefault(lit.language, lit.value)
+        self.written_forms: dict[str, str | None] = {}
+        for row in store.query(_QUANTITIES):
+            self.written_forms[row["p"].value] = row["w"].value if row["w"] is not None else None
 
     def predicate_label(self, iri: str, lang: str) -> str:
         labels = self.pred_labels.get(iri) or _STANDARD_LABELS.get(iri, {})
@@ -247,14 +308,51 @@ class Describer:
                           curie(r["modality"].value).removeprefix("yfid:modality-") if r["modality"] is not None else None)
             if ev not in evidence.setdefault(key, []):
                 evidence[key].append(ev)
+        self._strength(node, evidence)
         every = "FILTER(?g != yfg:ontology)"
         out = self._facts(_FACTS_OUT.replace(every, "") if include_ontology else _FACTS_OUT, node, iri, evidence,
                           outgoing=True)
         incoming = self._facts(_FACTS_IN.replace(every, "") if include_ontology else _FACTS_IN, node, iri, evidence,
                                outgoing=False)
+        self._quantities(node, out)
+        self._quantities(node, incoming)
         external = sorted({f.value for f in out if f.is_resource and f.value.startswith(_EXTERNAL)})
         return Description(iri, self.term_label(iri, "zh"), self.term_label(iri, "en"),
                            sorted({f.value for f in out if f.predicate.endswith("#type")}), out, incoming, external)
+
+    def _strength(self, node, evidence: dict[tuple, list[Evidence]]) -> None:
+        """Copy each statement's support, reason and qualifier onto its evidence entries."""
+        q = _STRENGTH.replace("$node", str(node))
+        for r in self.store.query(q, use_default_graph_as_union=True):
+            key = (r["sub"].value, r["p"].value, _key(r["obj"]))
+            for ev in evidence.get(key, []):
+                if ev.document == r["doc"].value and (ev.start, ev.end) == (int(r["start"].value), int(r["end"].value)):
+                    val = lambda name: r[name].value if r[name] is not None else None  # noqa: E731
+                    if ev.support != "stated":  # one stated statement of the same span wins
+                        ev.support = val("support")
+                        ev.support_reason_zh, ev.support_reason_en = val("reason_zh"), val("reason_en")
+                        ev.inferred_from = sorted(set((val("inferred_from") or "").split()) - {""},
+                                                  key=lambda s: int(s.split("-")[0]))
+                    ev.qualifier = ev.qualifier or val("qualifier")
+
+    def _quantities(self, node, facts: list["Fact"]) -> None:
+        """Support on every fact; for numbers also the qualifier, the written form and the display."""
+        written = {f.predicate: f.value for f in facts if not f.is_resource}
+        unit = None
+        for r in self.store.query(_UNIT.replace("$node", str(node)), use_default_graph_as_union=True):
+            unit = r["n"].value
+        for f in facts:
+            supports = {e.support for e in f.evidence if e.support}
+            f.support = "stated" if "stated" in supports else ("implied" if supports else None)
+            if f.support == "implied":
+                first = next(e for e in f.evidence if e.support == "implied")
+                f.support_reason_zh, f.support_reason_en = first.support_reason_zh, first.support_reason_en
+            if f.predicate not in self.written_forms:
+                continue
+            f.qualifier = next((e.qualifier for e in f.evidence if e.qualifier), None)
+            wp = self.written_forms[f.predicate]
+            f.written = written.get(wp) if wp else None
+            f.display = format_quantity(f.value, f.qualifier, "CNY" if f.predicate in _YUAN else unit)
 
     def _facts(self, query: str, node, iri: str, evidence, *, outgoing: bool) -> list[Fact]:
         facts: dict[tuple, Fact] = {}

@@ -21,10 +21,15 @@ def evidence_text(ev: Evidence) -> str:
         text = f"[{ev.modality}] " + text
     if ev.quote:
         text += " “" + "".join(ev.quote.split()) + "”"
+    if ev.inferred_from:
+        text += " (inferred from " + ", ".join(ev.inferred_from) + ")"
     return text
 
 
 def _value(f: Fact, lang: str) -> str:
+    if f.display is not None:  # a number: as written, then as the graph reads it
+        shown = f"{f.written} ({f.display})" if f.written else f.display
+        return shown + (f" [{f.qualifier}]" if f.qualifier and f.qualifier != "exact" else "")
     if not f.is_resource:
         return f.value + (f"@{f.lang}" if f.lang else "")
     label = f.value_label_zh if lang == "zh" else f.value_label_en
@@ -55,6 +60,8 @@ def render(d: Description, lang: str = "zh") -> str:
             lines.append(f"  {plabel} ({curie(p.predicate)})")
             for f in group:
                 tag = " (inferred)" if f.inferred else ""
+                if f.support == "implied":
+                    tag += " (implied: " + ((f.support_reason_zh if lang == "zh" else f.support_reason_en) or "") + ")"
                 lines.append(f"    {arrow} {_value(f, lang)}{tag}")
                 for ev in f.evidence:
                     lines.append(f"        {evidence_text(ev)}")

@@ -802,8 +802,9 @@
       if (ev.modality) src.appendChild(el("span", { cls: "badge " + String(ev.modality).replace(/[^a-z]/g, ""), text: self.t(ev.modality) }));
       self.fidelityBadges(ev, src);
       box.appendChild(src);
-      if (ev.support === "implied" && (ev.support_reason || ev.supportReason)) {
-        var why = ev.support_reason || ev.supportReason;
+      var why = ev.support_reason || ev.supportReason ||
+        (ev.support_reason_zh || ev.support_reason_en ? { zh: ev.support_reason_zh, en: ev.support_reason_en } : null);
+      if (ev.support === "implied" && why) {
         box.appendChild(el("div", { cls: "reason", text: typeof why === "string" ? why : self.label({ label_zh: why.zh, label_en: why.en }) }));
       }
       row.appendChild(box);
@@ -812,7 +813,7 @@
   };
   /* fields the fidelity work adds (support, qualifier, value as written), shown when present */
   Explorer.prototype.fidelityBadges = function (o, into) {
-    var support = o.support, q = o.qualifier, written = o.valueAsWritten || o.value_as_written;
+    var support = o.support, q = o.qualifier, written = o.display || o.valueAsWritten || o.value_as_written || o.written;
     if (support) into.appendChild(el("span", { cls: "badge support " + String(support).replace(/[^a-z]/g, ""), text: this.t(String(support)) }));
     if (q && q !== "exact" && !/qualifier-exact$/.test(q)) {
       var key = String(q).replace(/^.*qualifier-/, "");
