@@ -11,6 +11,8 @@ anything else raises :class:`Unsupported`, and the caller falls back to pySHACL.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -27,7 +29,7 @@ _PARAMETERS = {RDF.type, SH.path, SH.message, SH.severity, SH.name, SH.descripti
                SH.targetSubjectsOf, SH.property, SH.qualifiedMinCount, SH.qualifiedMaxCount, SH.deactivated,
                SH.order, SH.group}
 _VALUE_COMPONENTS = {SH["class"], SH.datatype, SH.nodeKind, SH.pattern, SH.flags, SH.minInclusive,
-                     SH.languageIn, SH["or"], SH["not"]}
+                     SH.languageIn, SH["or"], SH["not"], SH["in"]}
 
 
 class Unsupported(Exception):
@@ -95,6 +97,9 @@ class _Compiler:
         if p == SH.languageIn:
             tags = " || ".join(f"langMatches(lang({v}), {_n3(Literal(str(t)))})" for t in self.items(o))
             return f"(isLiteral({v}) && ({tags or 'false'}))"
+        if p == SH["in"]:
+            members = [m for m in self.items(o)]
+            return "(" + (" || ".join(f"sameTerm({v}, {_n3(m)})" for m in members) or "false") + ")"
         if p == SH["or"]:
             return "(" + " || ".join(self.value_expr(m, v) for m in self.items(o)) + ")"
         if p == SH["not"]:
@@ -122,7 +127,7 @@ def compile_shapes(shapes: Graph) -> list[tuple[str, str, str | None, str, str]]
             targets.append(f"{{ ?f {_TYPE} {_n3(cls)} }}")
         for prop in g.objects(shape, SH.targetSubjectsOf):
             targets.append(f"{{ ?f {_n3(prop)} ?_t }}")
-        for p in set(g.predicates(shape)) - _PARAMETERS - _VALUE_COMPONENTS:
+        for p in set(g.predicates(shape)) - _PARAMETERS - _VALUE_COMPONENTS - {SH.sparql}:
             raise Unsupported(f"{p} on a node shape")
         if any(g.value(shape, p) is not None for p in (SH.targetNode, SH.targetObjectsOf)):
             raise Unsupported("sh:targetNode / sh:targetObjectsOf")
@@ -138,7 +143,26 @@ def compile_shapes(shapes: Graph) -> list[tuple[str, str, str | None, str, str]]
                             _messages(g, shape)))
         for prop in g.objects(shape, SH.property):
             out += _property(c, g, prop, target, severity)
+        for constraint in g.objects(shape, SH.sparql):
+            out.append((_sparql_constraint(g, constraint, target), "sparql", None, severity,
+                        _messages(g, constraint) or _messages(g, shape)))
     return out
+
+
+def _sparql_constraint(g: Graph, constraint, target: str) -> str:
+    """A SHACL-SPARQL constraint (https://www.w3.org/TR/shacl/#sparql-constraints) as a query over
+    the shape's focus nodes: its SELECT with $this as ?f, the prefixes of its sh:prefixes declared
+    up front; ?path, when the constraint selects it, names the result path."""
+    select = g.value(constraint, SH.select)
+    if select is None or g.value(constraint, SH.deactivated) is not None:
+        raise Unsupported("a sh:sparql constraint without sh:select, or deactivated")
+    prefixes = []
+    for holder in g.objects(constraint, SH.prefixes):
+        for decl in g.objects(holder, SH.declare):
+            prefixes.append(f"PREFIX {g.value(decl, SH.prefix)}: <{g.value(decl, SH.namespace)}>")
+    body = re.sub(r"\$this\b", "?f", str(select))
+    path = "?path" if re.search(r"\?path\b", body) else "(?_none AS ?path)"
+    return "\n".join(prefixes) + f"\nSELECT DISTINCT ?f {path} WHERE {{ {target} {{ {body} }} }}"
 
 
 def _property(c: _Compiler, g: Graph, prop, target: str, severity: str) -> list:
@@ -198,6 +222,9 @@ def validate_store(store: ox.Store, shapes: Graph) -> list[Result]:
             f = sol["f"]
             if f is None:
                 continue
+            if _kind == "sparql":
+                found = sol["path"]
+                path = found.value if isinstance(found, ox.NamedNode) else None
             results.append(Result(f.value if isinstance(f, (ox.NamedNode, ox.BlankNode)) else str(f), path,
                                   severity, message or "(no message)"))
     return results
