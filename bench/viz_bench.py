@@ -117,7 +117,7 @@ def synthetic_payload(n: int, seed: int = 42, degree: float = 2.5) -> dict:
 
 
 
-def load_old(base: str, tmp: Path):
+def load_old(base: str, tmp: Path, name: str = "viz_old"):
     """The explorer module as it was at commit ``base``, importable from a temporary folder with
     its own template and static files beside it (its WEB path is relative to the module)."""
     root = tmp / f"old-{base[:10]}"
@@ -135,19 +135,21 @@ def load_old(base: str, tmp: Path):
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(subprocess.run(["git", "-C", str(ROOT), "show", f"{base}:{f}"], check=True,
                                        capture_output=True).stdout)
-    spec = importlib.util.spec_from_file_location("viz_old", root / module_path)
+    spec = importlib.util.spec_from_file_location(name, root / module_path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
-def write_page(engine: str, data: dict, out: Path, old=None) -> float:
+def write_page(engine: str, data: dict, out: Path, old=None, before=None) -> float:
     data = json.loads(json.dumps(data))  # fresh copy: the layout writes x/y into the nodes
     t = time.perf_counter()
     if engine == "new":
         write_html(render_html(data), out)
     elif engine == "old":
         old.write_html(old.render_html(data), out)
+    elif engine == "before":
+        before.write_html(before.render_html(data), out)
     else:
         return write_pyvis(data, out)
     return time.perf_counter() - t
@@ -170,8 +172,40 @@ def write_pyvis(data: dict, out: Path) -> float:
 _PYVIS_HOOK = """
 (() => { let net; Object.defineProperty(window, 'network', { configurable: true,
   get() { return net; },
-  set(v) { net = v; v.once('stabilizationIterationsDone', () => { window.__stable = performance.now(); }); } }); })();
+  set(v) { net = v; v.once('stabilizationIterationsDone', () => { window.__stable = performance.now();
+    window.__kgMarkUsable(); }); } }); })();
 """
+
+# An honest "interactive" for every page alike: from the page's ready signal (data-ready, or
+# pyvis's stabilisation), wait until a frame after it has been presented (two animation frames:
+# the compositor has drawn what the GPU, here software, had to draw) and a task posted then has run
+# (the main thread is free to take a click). The page's own clock, navigation start = 0.
+_USABLE_HOOK = """
+(() => { const mark = () => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => {
+    window.__usable = performance.now(); }, 0)));
+  window.__kgMarkUsable = mark;
+  new MutationObserver((l, o) => { if (document.body && document.body.getAttribute('data-ready') === '1') {
+    o.disconnect(); mark(); } }).observe(document, { attributes: true, subtree: true }); })();
+"""
+
+# a presented frame: move the camera a little, draw, and wait until the frame is on screen and the
+# main thread is free again (two animation frames and a task): what panning costs, GPU included
+_FRAME_PRESENTED = """(async () => {
+  const app = window.kgExplorer, times = [];
+  const sig = app && app.webgl ? app.renderer.sigma : null;
+  const net = sig ? null : (window.network || app.network);
+  const presented = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 0))));
+  await presented();
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    if (sig) { const c = sig.getCamera(), s = c.getState(); c.setState({ x: s.x + 0.01, y: s.y, ratio: s.ratio * 0.98 }); sig.render(); }
+    else { const p = net.getViewPosition(); net.moveTo({ position: { x: p.x + 20, y: p.y }, scale: net.getScale() * 0.98, animation: false }); net.redraw(); }
+    await presented();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[1];
+})()"""
 
 # one frame = move the camera a little and draw synchronously; median of 10
 _FRAME = """(() => {
@@ -190,7 +224,8 @@ _FRAME = """(() => {
 
 _SELECT = """(() => {
   const app = window.kgExplorer, t = performance.now();
-  if (app && app.webgl) { app.select(app.renderer.graph.nodes()[7]); app.renderer.sigma.render(); }
+  if (app && app.webgl) { const r = app.renderer, k = r.graph.nodes()[7];
+    app.select(r.iris ? r.iri(k) : k); r.sigma.render(); }
   else if (app) { const ids = app.renderer ? app.renderer.nodes.getIds() : app.nodes.getIds();
     const id = ids.find(i => !String(i).startsWith('group:'));
     if (app.renderer) app.select(id); else { app.network.selectNodes([id]); }
@@ -219,24 +254,29 @@ def open_page(browser, path: Path, *, pyvis: bool, timeout_s: float) -> dict:
 
     ctx.route("**/*", route)
     page = ctx.new_page()
+    page.add_init_script(_USABLE_HOOK)
     if pyvis:
         page.add_init_script(_PYVIS_HOOK)
     result = {}
     t = time.perf_counter()
     try:
         page.goto(path.as_uri(), timeout=timeout_s * 1000)
-        cond = "window.__stable !== undefined" if pyvis else "document.body.getAttribute('data-ready') === '1'"
+        cond = "() => window.__stable !== undefined" if pyvis else "() => document.body.getAttribute('data-ready') === '1'"
         page.wait_for_function(cond, timeout=timeout_s * 1000, polling=50)
         result["wall_s"] = time.perf_counter() - t
         result["interactive_s"] = page.evaluate("window.__stable" if pyvis else "kgExplorer.timings.ready") / 1000
         if pyvis:  # pyvis keeps physics running after stabilisation; stop it so frames are frames
             page.evaluate("window.network.setOptions({ physics: false })")
+        page.wait_for_function("() => window.__usable !== undefined", timeout=timeout_s * 1000, polling=50)
+        result["usable_s"] = page.evaluate("window.__usable") / 1000
         result["nodes_held"] = page.evaluate(_COUNT)
         result["frame_ms"] = page.evaluate(_FRAME)
+        result["frame_presented_ms"] = page.evaluate(_FRAME_PRESENTED)
         result["select_ms"] = page.evaluate(_SELECT)
     except Exception as exc:  # noqa: BLE001 - a timeout is a result here
         result["error"] = type(exc).__name__
         result["interactive_s"] = None
+        result["usable_s"] = None
     result["outside_requests"] = len(outside)
     ctx.close()
     return result
@@ -247,26 +287,30 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
-ENGINES = ("new", "old", "pyvis")
+ENGINES = ("new", "before", "old", "pyvis")
 
 
-def run(sizes: list[int], runs: int, timeout: float, pyvis_max: int, base: str, seed: int = 42) -> dict:
+def run(sizes: list[int], runs: int, timeout: float, pyvis_max: int, base: str, seed: int = 42,
+        before_commit: str | None = None) -> dict:
     from playwright.sync_api import sync_playwright
 
     tmp = Path(tempfile.mkdtemp(prefix="viz-bench-"))
     old = load_old(base, tmp)
+    before = load_old(before_commit, tmp, "viz_before") if before_commit else None
+    engines = tuple(e for e in ENGINES if e != "before" or before)
     datas = {n: synthetic_payload(n, seed) for n in sizes}
     rows = {n: {e: [] for e in ENGINES} for n in sizes}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for r in range(runs):
             for n in sizes:
-                order = ENGINES[r % 3:] + ENGINES[:r % 3]  # interleaved, the order rotating
+                k = r % len(engines)
+                order = engines[k:] + engines[:k]  # interleaved, the order rotating
                 for engine in order:
                     if engine == "pyvis" and n > pyvis_max:
                         continue
                     out = tmp / f"{engine}-{n}.html"
-                    w = write_page(engine, datas[n], out, old)
+                    w = write_page(engine, datas[n], out, old, before)
                     page = open_page(browser, out, pyvis=engine == "pyvis", timeout_s=timeout)
                     if page.get("nodes_held") not in (None, n):
                         raise SystemExit(f"viz_bench: the {engine} page holds {page['nodes_held']} nodes, not {n}")
@@ -276,10 +320,10 @@ def run(sizes: list[int], runs: int, timeout: float, pyvis_max: int, base: str, 
     results = {}
     for n in sizes:
         res = {"edges": len(datas[n]["edges"]), "runs": rows[n]}
-        for engine in ENGINES:
-            for m in ("write_s", "interactive_s", "frame_ms", "select_ms", "bytes"):
+        for engine in engines:
+            for m in ("write_s", "interactive_s", "usable_s", "frame_ms", "frame_presented_ms", "select_ms", "bytes"):
                 res[f"{m}_{engine}"] = median([x.get(m) for x in rows[n][engine]])
-            res[f"timeouts_{engine}"] = sum(1 for x in rows[n][engine] if x["interactive_s"] is None)
+            res[f"timeouts_{engine}"] = sum(1 for x in rows[n][engine] if x["usable_s"] is None)
             res[f"outside_{engine}"] = sum(x["outside_requests"] for x in rows[n][engine])
             res[f"ran_{engine}"] = len(rows[n][engine])
         results[n] = res
@@ -297,13 +341,16 @@ def table(results: dict, runs: int, timeout: float) -> str:
             return f"> {timeout:.0f} s"
         return s(r[f"{metric}_{engine}"], unit, nd)
 
-    lines = ["| nodes | edges | page | HTML size | write | interactive | frame (pan+zoom) | select |",
-             "|---:|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| nodes | edges | page | HTML size | write | ready mark | interactive | frame (JS) | frame (presented) | select |",
+             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for n, r in results.items():
         for engine in ENGINES:
+            if f"ran_{engine}" not in r:
+                continue
             size = "—" if r[f"bytes_{engine}"] is None else f"{r[f'bytes_{engine}'] / 1e6:.1f} MB"
             lines.append(f"| {n:,} | {r['edges']:,} | {engine} | {size} | {s(r[f'write_s_{engine}'])} | "
-                         f"{cell(r, engine, 'interactive_s', 's', 2)} | {cell(r, engine, 'frame_ms', 'ms', 1)} | "
+                         f"{cell(r, engine, 'interactive_s', 's', 2)} | {cell(r, engine, 'usable_s', 's', 2)} | "
+                         f"{cell(r, engine, 'frame_ms', 'ms', 1)} | {cell(r, engine, 'frame_presented_ms', 'ms', 0)} | "
                          f"{cell(r, engine, 'select_ms', 'ms', 0)} |")
     return "\n".join(lines)
 
@@ -315,6 +362,8 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=90.0, help="seconds a page may take to become interactive")
     ap.add_argument("--pyvis-max", type=int, default=20000, help="largest graph given to plain pyvis")
     ap.add_argument("--base", default=None, help="commit of the old page (default: merge base with main)")
+    ap.add_argument("--before", default=None, help="a second earlier commit measured beside (engine 'before'), "
+                    "e.g. the page this branch started from")
     ap.add_argument("--out", type=Path, default=Path("bench/results/viz.json"))
     args = ap.parse_args(argv)
     if not Path(CHROMIUM).is_file():
@@ -323,11 +372,11 @@ def main(argv=None) -> int:
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     base = args.base or subprocess.run(["git", "-C", str(ROOT), "merge-base", "HEAD", "main"], check=True,
                                        capture_output=True, text=True).stdout.strip()
-    results = run(args.sizes, args.runs, args.timeout, args.pyvis_max, base)
+    results = run(args.sizes, args.runs, args.timeout, args.pyvis_max, base, before_commit=args.before)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"base": base, "results": {str(k): v for k, v in results.items()}}, indent=2),
+    args.out.write_text(json.dumps({"base": base, "before": args.before, "results": {str(k): v for k, v in results.items()}}, indent=2),
                         encoding="utf-8")
-    print(f"old page: {base}")
+    print(f"old page: {base}" + (f"; before: {args.before}" if args.before else ""))
     print(table(results, args.runs, args.timeout))
     return 0
 

@@ -391,7 +391,7 @@ def test_big_graph_draws_with_webgl(browser, tmp_path):
         assert page.page.text_content("#kg-panel-title") == "节点1"
         # the rest veiled by the overlay, the neighbourhood drawn on it: sample its pixels
         veil = page.js(f"""(() => {{ const r = kgExplorer.renderer, s = r.sigma, c = r.overlay.getContext('2d');
-            const px = (id) => {{ const d = s.framedGraphToViewport(s.getNodeDisplayData(id)), k = window.devicePixelRatio || 1;
+            const px = (id) => {{ const d = s.framedGraphToViewport(r.displayData(id)), k = window.devicePixelRatio || 1;
               return Array.from(c.getImageData(Math.round(d.x * k), Math.round(d.y * k), 1, 1).data); }};
             return [px({first!r}), px('{ID}syn-{n - 1}'), Array.from(c.getImageData(2, 2, 1, 1).data)]; }})()""")
         assert veil[2][3] > 150                       # the veil is over everything else

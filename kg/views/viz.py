@@ -13,8 +13,10 @@ plain pyvis script as the baseline).
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
 import difflib
+import gzip
 import hashlib
 import json
 import math
@@ -742,6 +744,48 @@ def pack(payload: dict) -> dict:
     return out
 
 
+DETAILS_GZIP_MIN = 256_000   # bytes of details JSON above which the page carries them gzipped
+
+
+def encode_details(details: dict) -> tuple[str, str | None]:
+    """The details block's text and its encoding: JSON as it is (None) up to DETAILS_GZIP_MIN
+    bytes, else "gzip-base64": lines (the IRIs as one JSON array, then each IRI's detail as one
+    JSON line, in that order) gzipped (deterministic: no name, mtime 0) and in base64. The page
+    inflates it with the browser's DecompressionStream when a panel first opens and parses only
+    the line of the node shown."""
+    text = _json_safe(details)
+    if len(text.encode("utf-8")) <= DETAILS_GZIP_MIN:
+        return text, None
+    iris = sorted(details)
+    lines = [json.dumps(iris, ensure_ascii=False, separators=(",", ":"))]
+    lines += [json.dumps(details[i], ensure_ascii=False, separators=(",", ":")) for i in iris]
+    raw = "\n".join(lines).encode("utf-8")  # json.dumps escapes newlines inside strings
+    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii"), "gzip-base64"
+
+
+def decode_details(text: str, encoding: str | None) -> dict:
+    """The inverse of encode_details."""
+    if encoding is None:
+        return json.loads(text)
+    if encoding != "gzip-base64":
+        raise ValueError(f"unknown details encoding {encoding!r}")
+    lines = gzip.decompress(base64.b64decode(text)).decode("utf-8").split("\n")
+    iris = json.loads(lines[0])
+    return {iri: json.loads(line) for iri, line in zip(iris, lines[1:], strict=True)}
+
+
+def read_page(html: str) -> dict:
+    """The payload an embedded page carries (for tests and tools): its graph unpacked and its
+    details, decoded whichever way they were written."""
+    m = re.search(r'<script type="application/json" id="kg-data">(.*?)</script>', html, re.S)
+    if not m:
+        raise ValueError("not an embedded explorer page: no kg-data block")
+    data = unpack(json.loads(m.group(1)))
+    d = re.search(r'<script type="[^"]+" id="kg-details"(?: data-encoding="([^"]+)")?>(.*?)</script>', html, re.S)
+    data["details"] = decode_details(d.group(2), d.group(1)) if d else {}
+    return data
+
+
 def render_html(payload: dict | None = None, *, mode: str = "embedded", api_base: str = "/api",
                 lang: str | None = None, title: str | None = None,
                 hidden_groups: list[str] | None = None) -> str:
@@ -768,22 +812,26 @@ def render_html(payload: dict | None = None, *, mode: str = "embedded", api_base
               "hidden_groups": list(hidden_groups if hidden_groups is not None else meta.get("hidden_groups", [])),
               "webgl_threshold": WEBGL_THRESHOLD}
     webgl = mode == "server" or len(payload["nodes"]) > WEBGL_THRESHOLD
-    packed, details = None, None
+    packed, details, details_encoding = None, None, None
     if mode == "embedded":
         # the details (facts and evidence of each node) sit in their own block, parsed when a
-        # panel first opens, so the first screen waits only for the graph itself
+        # panel first opens, so the first screen waits only for the graph itself; a big one is
+        # gzipped (base64): the browser reads, decodes and tokenises every byte of the page
+        # before its first frame, and at 20k nodes the details were 12 of the page's 17 MB
         packed = pack(payload)
-        details = packed.pop("details", {}) or {}
+        details, details_encoding = encode_details(packed.pop("details", {}) or {})
     webgl_js = [_script_safe(_vendor_js(VENDOR_GRAPHOLOGY)), _script_safe(_vendor_js(VENDOR_SIGMA))] if webgl else []
     return env.get_template("explorer.html").render(
         title=title or meta.get("title", "鱼峰区知识图谱 · Yufeng KG"),
         lang=config["lang"],
         css=_script_safe((WEB / "static" / "explorer.css").read_text(encoding="utf-8")),
-        vendor_js=_script_safe(_vendor_js()),
+        # an embedded page draws with one renderer, decided by its size: only that one is inlined
+        vendor_js=_script_safe(_vendor_js()) if mode == "server" or not webgl else None,
         app_js=_script_safe((WEB / "static" / "explorer.js").read_text(encoding="utf-8")),
         config_json=_json_safe(config),
         data_json=_json_safe(packed) if mode == "embedded" else None,
-        details_json=_json_safe(details) if mode == "embedded" else None,
+        details_json=details if mode == "embedded" else None,
+        details_encoding=details_encoding,
         webgl_js=webgl_js,
     )
 

@@ -8,6 +8,7 @@
 (function () {
   "use strict";
 
+  var BOOT = performance.now();  // when this script starts: everything before it is the page's HTML and vendored code
   var CONFIG = JSON.parse(document.getElementById("kg-config").textContent);
   var EXPAND_LIMIT = 50;
   var SMALL = 300;
@@ -142,23 +143,36 @@
     var self = this;
     this.data = data;
     this.byId = new Map();
-    this.adj = new Map();
+    this.adjacency = null;  // built on first use, or right after the first frame (see warm)
     function addNode(n) { if (!self.byId.has(n.id)) self.byId.set(n.id, n); }
     data.nodes.forEach(addNode);
     var ctx = data.context || { nodes: [], edges: [] };
     ctx.nodes.forEach(addNode);
-    var seen = new Set();
-    data.edges.concat(ctx.edges).forEach(function (e) {
+    this.keys = null;
+  }
+  /* node id -> its edges (both directions), each edge once */
+  Object.defineProperty(EmbeddedProvider.prototype, "adj", { get: function () {
+    if (this.adjacency) return this.adjacency;
+    var adj = new Map(), seen = new Set(), ctx = this.data.context || { edges: [] };
+    function add(e) {
       var k = e.from + "\u0001" + e.predicate + "\u0001" + e.to;
       if (seen.has(k)) return;
       seen.add(k);
-      [e.from, e.to].forEach(function (id) {
-        if (!self.adj.has(id)) self.adj.set(id, []);
-        self.adj.get(id).push(e);
-      });
-    });
-    this.keys = null;
-  }
+      var a = adj.get(e.from);
+      if (!a) adj.set(e.from, a = []);
+      a.push(e);
+      if (e.to === e.from) return;
+      var b = adj.get(e.to);
+      if (!b) adj.set(e.to, b = []);
+      b.push(e);
+    }
+    this.data.edges.forEach(add);
+    (ctx.edges || []).forEach(add);
+    this.adjacency = adj;
+    return adj;
+  } });
+  /* what the first frame does not need, done once it is on screen (a click before that builds it) */
+  EmbeddedProvider.prototype.warm = function () { return this.adj; };
   EmbeddedProvider.prototype.graph = function () {
     var d = this.data;
     return Promise.resolve({ nodes: d.nodes, edges: d.edges, legend: d.legend, overview: d.overview, sources: d.sources, meta: d.meta });
@@ -178,16 +192,41 @@
     hits.sort(function (a, b) { return b.score - a.score || (a.label_zh < b.label_zh ? -1 : a.label_zh > b.label_zh ? 1 : 0); });
     return Promise.resolve({ hits: hits.slice(0, limit || 20) });
   };
-  EmbeddedProvider.prototype.node = function (iri) {
-    if (!this.data.details) {
-      var block = document.getElementById("kg-details");
-      this.data.details = block ? JSON.parse(block.textContent) : {};
+  /* the details block: JSON, or for big graphs gzip in base64 (kg.views.viz.encode_details), which
+     keeps megabytes of facts and evidence out of what the browser reads and parses before the
+     first frame. The gzipped text is lines: the IRIs (one JSON array), then one JSON detail per
+     IRI in that order; it is inflated once (natively) and each line parsed when its panel opens.
+     Returns a promise of a function iri -> detail (or undefined). */
+  function readDetails() {
+    var block = document.getElementById("kg-details");
+    if (!block) return Promise.resolve(function () { return undefined; });
+    if (block.getAttribute("data-encoding") !== "gzip-base64") {
+      var all = JSON.parse(block.textContent);
+      return Promise.resolve(function (iri) { return all[iri]; });
     }
-    var d = this.data.details[iri];
-    if (d) return Promise.resolve(d);
-    var n = this.byId.get(iri);
-    if (!n) return Promise.reject(new Error("unknown node " + iri));
-    return Promise.resolve({ iri: iri, label_zh: n.label_zh, label_en: n.label_en, types: n.types, out: [], incoming: [], external: [] });
+    var bin = atob(block.textContent.trim()), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text().then(function (text) {
+      var lines = text.split("\n"), at = new Map(), parsed = new Map();
+      JSON.parse(lines[0]).forEach(function (iri, k) { at.set(iri, k + 1); });
+      return function (iri) {
+        if (!at.has(iri)) return undefined;
+        if (!parsed.has(iri)) parsed.set(iri, JSON.parse(lines[at.get(iri)]));
+        return parsed.get(iri);
+      };
+    });
+  }
+  EmbeddedProvider.prototype.node = function (iri) {
+    var self = this, given = this.data.details;
+    if (!this.details) this.details = given ? Promise.resolve(function (k) { return given[k]; }) : readDetails();
+    return this.details.then(function (detail) {
+      var d = detail(iri);
+      if (d) return d;
+      var n = self.byId.get(iri);
+      if (!n) throw new Error("unknown node " + iri);
+      return { iri: iri, label_zh: n.label_zh, label_en: n.label_en, types: n.types, out: [], incoming: [], external: [] };
+    });
   };
   EmbeddedProvider.prototype.nodeShape = function (iri) { return this.byId.get(iri); };
   EmbeddedProvider.prototype.neighbours = function (iri) { return this.adj.get(iri) || []; };
@@ -445,10 +484,17 @@
     this.renderer.whenReady(function () {
       self.applyState(true);
       self.renderer.afterNextDraw(function () {
-        self.ready = true;
-        self.timings.ready = performance.now();
-        document.body.setAttribute("data-ready", "1");
-        self.status();
+        self.timings.drawn = performance.now();
+        /* ready means usable: the first frame is on screen (two animation frames after the draw:
+           with software WebGL the compositor, not our code, takes most of the time) and the
+           main thread is free again, so a click, a drag or a wheel is answered at once */
+        requestAnimationFrame(function () { requestAnimationFrame(function () { setTimeout(function () {
+          self.ready = true;
+          self.timings.ready = performance.now();
+          document.body.setAttribute("data-ready", "1");
+          self.status();
+          if (self.provider.warm) setTimeout(function () { self.provider.warm(); }, 0);
+        }, 0); }); });
       });
     });
     window.addEventListener("hashchange", function () {
@@ -1155,37 +1201,74 @@
   };
 
   /* ---------- renderer: sigma.js (WebGL) ---------- */
-  function SigmaRenderer(app) { this.app = app; }
+  /* Sigma's graph is keyed by the node's index here ("0", "1", ...), not by its IRI: graphology
+     and sigma keep per-node and per-edge tables keyed by those strings, and short integer keys
+     are several times cheaper than 40-character IRIs to build at 20k nodes. key(iri) and
+     iri(key) translate; every method of this renderer takes and gives IRIs. */
+  function SigmaRenderer(app) { this.app = app; this.keys = new Map(); this.iris = []; }
+  /* every attribute sigma would otherwise add itself, in its order, so each copy it makes has
+     one shape (sigma copies them per node and per edge) */
+  function edgeStyle() { return { color: "#c5cbd4", label: "", size: 0.5, hidden: false, forceLabel: false, type: "line", zIndex: 0 }; }
+  SigmaRenderer.prototype.key = function (iri) { return this.keys.get(iri); };
+  SigmaRenderer.prototype.iri = function (key) { return this.iris[+key]; };
+  SigmaRenderer.prototype.nodeAttributes = function (n, x, y, size) {
+    var app = this.app;
+    return { x: x, y: y, size: size, color: app.colourOf(n), label: short(app.label(n), 16), hidden: false,
+      highlighted: false, forceLabel: false, type: "circle", zIndex: 0 };
+  };
+  SigmaRenderer.prototype.addKeyed = function (n, x, y, size) {
+    var k = String(this.iris.length);  // a string made once: graphology turns every key into one per call
+    this.keys.set(n.id, k);
+    this.iris.push(n.id);
+    this.graph.addNode(k, this.nodeAttributes(n, x, y, size));
+  };
+  /* one drawn line per linked pair: a simple graph (parallel edges of several predicates draw
+     the same line, and a multigraph costs sigma and graphology far more per edge); which edges
+     a selection highlights comes from app.edgeInfo, not from this graph */
+  SigmaRenderer.prototype.link = function (e) {
+    var a = this.keys.get(e.from), b = this.keys.get(e.to), g = this.graph;
+    if (a === undefined || b === undefined || g.hasDirectedEdge(a, b)) return;
+    g.addDirectedEdgeWithKey(g.size, a, b, edgeStyle());
+  };
   SigmaRenderer.prototype.create = function (nodes, edges) {
-    var app = this.app, G = graphology.Graph || graphology;
-    var g = new G({ multi: true, type: "directed", allowSelfLoops: true });
+    var app = this.app, G = graphology.Graph || graphology, self = this;
+    var g = new G({ multi: false, type: "directed", allowSelfLoops: true });
+    this.graph = g;
     var missing = nodes.some(function (n) { return n.x === undefined; });
     var golden = Math.PI * (3 - Math.sqrt(5));
     nodes.forEach(function (n, i) {
       var x = n.x, y = n.y;
       if (missing) { var r = 30 * Math.sqrt(i); x = r * Math.cos(i * golden); y = r * Math.sin(i * golden); }
-      g.addNode(n.id, { x: x, y: -y, size: Math.max(2, (n.size || 10) / 5), color: app.colourOf(n), label: short(app.label(n), 16) });
+      if (!self.keys.has(n.id)) self.addKeyed(n, x, -y, Math.max(2, (n.size || 10) / 5));
     });
-    edges.forEach(function (e) { if (g.hasNode(e.from) && g.hasNode(e.to)) g.addEdgeWithKey(e.id, e.from, e.to, { color: "#c5cbd4", size: 0.5 }); });
-    this.graph = g;
+    edges.forEach(function (e) { self.link(e); });
     this.show = null; this.keep = null; this.keepEdges = null;
-    var self = this;
-    this.sigma = new Sigma(g, $("kg-network"), {
+    /* Points and lines, not sigma's default instanced triangles (discs from 3 vertices, edges as
+       rectangles of 6): one vertex per node and two per edge. Where WebGL runs in software
+       (SwiftShader: headless chromium, machines without a GPU driver) every instance is drawn
+       apart, and the default programs made a 20k-node frame several seconds long (bench/viz_bench.py,
+       "frame (presented)"); a point sprite is still an antialiased disc, an edge a 1-px line. */
+    var R = Sigma.rendering || {}, nodeProgram = R.NodePointProgram, edgeProgram = R.EdgeLineProgram;
+    var programs = nodeProgram && edgeProgram ? {
+      nodeProgramClasses: { circle: nodeProgram }, nodeHoverProgramClasses: { circle: nodeProgram },
+      edgeProgramClasses: { line: edgeProgram, arrow: edgeProgram }
+    } : {};
+    this.sigma = new Sigma(g, $("kg-network"), Object.assign({
       renderEdgeLabels: false, labelFont: FONT, labelSize: 13, labelWeight: "500", labelDensity: 0.6,
       labelGridCellSize: 120, labelRenderedSizeThreshold: 5, hideEdgesOnMove: true, zIndex: false,
       defaultEdgeType: "line",
       nodeReducer: function (id, attr) {
-        var st = self.show ? self.show.get(id) : true;
+        var st = self.show ? self.show.get(self.iris[+id]) : true;
         if (!st) return Object.assign({}, attr, { hidden: true });
         return st === "apart" ? Object.assign({}, attr, { color: fade(attr.color, 0.45) }) : attr;
       },
       edgeReducer: null
-    });
+    }, programs));
     app.network = this.sigma;
     this.overlay = el("canvas", { cls: "kg-overlay", "aria-hidden": "true" });
     $("kg-network").appendChild(this.overlay);
     this.sigma.on("afterRender", function () { if (self.keep) self.drawOverlay(); });
-    this.sigma.on("clickNode", function (ev) { app.select(ev.node, { expand: false }); });
+    this.sigma.on("clickNode", function (ev) { app.select(self.iri(ev.node), { expand: false }); });
     this.sigma.on("clickStage", function () { app.unselect(); });
   };
   SigmaRenderer.prototype.whenReady = function (cb) { cb(); };
@@ -1220,8 +1303,8 @@
     if (!this.keep) return;
     ctx.fillStyle = "rgba(251,252,253,0.82)";
     ctx.fillRect(0, 0, w, h);
-    var shown = function (id) { return self.graph.hasNode(id) && (!self.show || self.show.has(id)); };
-    var at = function (id) { var d = s.getNodeDisplayData(id); if (!d) return null; var v = s.framedGraphToViewport(d); return { x: v.x, y: v.y, r: Math.max(3, s.scaleSize(d.size)), color: d.color }; };
+    var shown = function (id) { return self.keys.has(id) && (!self.show || self.show.has(id)); };
+    var at = function (id) { var d = self.displayData(id); if (!d) return null; var v = s.framedGraphToViewport(d); return { x: v.x, y: v.y, r: Math.max(3, s.scaleSize(d.size)), color: d.color }; };
     ctx.strokeStyle = "#344054"; ctx.lineWidth = 1.5;
     ctx.beginPath();
     (this.keepEdges || new Set()).forEach(function (eid) {
@@ -1244,26 +1327,29 @@
     });
   };
   SigmaRenderer.prototype.fit = function () { this.sigma.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 }); };
+  /* sigma's display data of a node (x, y in its framed graph, size, colour), by IRI */
+  SigmaRenderer.prototype.displayData = function (iri) {
+    var k = this.keys.get(iri);
+    return k === undefined ? undefined : this.sigma.getNodeDisplayData(k);
+  };
   SigmaRenderer.prototype.focusOn = function (iri) {
-    var d = this.sigma.getNodeDisplayData(iri);
+    var d = this.displayData(iri);
     if (d) this.sigma.getCamera().setState({ x: d.x, y: d.y, ratio: 0.15 });
   };
   SigmaRenderer.prototype.relabel = function () {
-    var app = this.app, g = this.graph;
-    g.forEachNode(function (id) { var n = app.info.get(id); g.mergeNodeAttributes(id, { label: short(app.label(n), 16), color: app.colourOf(n) }); });
+    var app = this.app, g = this.graph, self = this;
+    g.forEachNode(function (id) { var n = app.info.get(self.iri(id)); g.mergeNodeAttributes(id, { label: short(app.label(n), 16), color: app.colourOf(n) }); });
   };
   SigmaRenderer.prototype.addNode = function (n) { this.addNodes([n]); };
   SigmaRenderer.prototype.addNodes = function (fresh) {
-    var g = this.graph, app = this.app;
-    fresh.forEach(function (n) { if (!g.hasNode(n.id)) g.addNode(n.id, { x: Math.random(), y: Math.random(), size: 3, color: app.colourOf(n), label: short(app.label(n), 16) }); });
+    var self = this;
+    fresh.forEach(function (n) { if (!self.keys.has(n.id)) self.addKeyed(n, Math.random(), Math.random(), 3); });
   };
   SigmaRenderer.prototype.addEdge = true;
-  SigmaRenderer.prototype.addEdgeLater = function (e) {
-    if (this.graph.hasNode(e.from) && this.graph.hasNode(e.to) && !this.graph.hasEdge(e.id)) this.graph.addEdgeWithKey(e.id, e.from, e.to, { color: "#c5cbd4", size: 0.5 });
-  };
+  SigmaRenderer.prototype.addEdgeLater = function (e) { this.link(e); };
   SigmaRenderer.prototype.labelBoxes = function () { return []; };
   SigmaRenderer.prototype.domPosition = function (id) {
-    var d = this.sigma.getNodeDisplayData(id), p = this.sigma.framedGraphToViewport(d), r = $("kg-network").getBoundingClientRect();
+    var d = this.displayData(id), p = this.sigma.framedGraphToViewport(d), r = $("kg-network").getBoundingClientRect();
     return [p.x + r.left, p.y + r.top];
   };
   SigmaRenderer.prototype.frame = function () {
@@ -1305,9 +1391,12 @@
 
   /* ---------- boot ---------- */
   var dataNode = document.getElementById("kg-data");
-  var data = dataNode ? unpack(JSON.parse(dataNode.textContent)) : null;
+  var raw = dataNode ? JSON.parse(dataNode.textContent) : null, parsed = performance.now();
+  var data = raw ? unpack(raw) : null;
   var provider = CONFIG.mode === "server" || !data ? new ServerProvider(CONFIG.api_base || "/api") : new EmbeddedProvider(data);
   var app = new Explorer(provider, data ? data.meta : {});
+  app.timings.boot = BOOT;
+  app.timings.parsed = parsed;
   window.kgExplorer = app;
   app.labelBoxes = function () { return app.renderer.labelBoxes(); };
   app.domPosition = function (id) { return app.renderer.domPosition(id); };
