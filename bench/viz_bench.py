@@ -12,12 +12,22 @@ Debian chromium (every request to another host aborted and counted):
 - ``pyvis``: a plain pyvis script (``Network.add_node``/``add_edge``, ``write_html`` with
   vis-network inlined); its page is ready when vis-network reports
   "stabilizationIterationsDone". pyvis's ``add_node`` is linear per call, so it is skipped
-  above ``--pyvis-max`` nodes (building 50k nodes alone takes minutes).
+  above ``--pyvis-max`` nodes (building 50k nodes alone takes minutes);
+- ``before`` (with ``--before COMMIT``): a second earlier page, loaded the same way (e.g. the
+  page a branch started from, so one run shows old, before and new side by side).
 
 Measured, from the page's own performance clock (navigation start = 0):
-- interactive: the moment the page says it is ready (``body[data-ready]`` / the stabilisation event);
-- frame: the median of 10 synchronous redraws after moving the camera (pan and zoom a little),
-  i.e. what one frame of dragging the view costs; and select: clicking a node (highlight + draw).
+- ready mark: the moment the page says it is ready (``body[data-ready]`` / the stabilisation
+  event). Pages before explorer2 set it right after issuing their first draw, which with
+  software WebGL is seconds before anything is on screen or a click is answered;
+- interactive: from that mark, until a frame after it has been presented and the main thread has
+  run a task posted then (two animation frames, then a timeout): the page shows its first
+  picture and answers a click, drag or wheel. The same hook for every page;
+- frame (JS): the median of 10 synchronous redraws after moving the camera (pan and zoom a
+  little): the script's share of a frame of dragging;
+- frame (presented): the median of 3 camera moves each waited until presented (two animation
+  frames and a task): what a frame of dragging costs on screen, GPU (here software) included;
+- select: clicking a node (highlight + draw, the script's share).
 
 The engines are interleaved (the order rotates every run) so that machine noise falls on all of
 them alike; medians of ``--runs`` runs are printed as a Markdown table for BENCHMARKS.md, every

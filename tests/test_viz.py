@@ -11,7 +11,9 @@ from kg.read.analytics import analyse, top
 from kg.cli import main
 from kg.errors import InputError
 from kg.read.network import to_networkx
-from kg.views.viz import FAMILIES, VENDOR_GRAPHOLOGY, VENDOR_SIGMA, WEBGL_THRESHOLD, Explorer, pack, payload, render_html, unpack, view_name, write_html
+from kg.views.viz import (DETAILS_GZIP_MIN, FAMILIES, VENDOR_GRAPHOLOGY, VENDOR_JS, VENDOR_SIGMA, WEBGL_THRESHOLD, Explorer,
+                         decode_details, encode_details, pack, payload, read_page, render_html, unpack, view_name,
+                         write_html)
 
 from .conftest import ROOT
 from .vizfixture import EVIL, EVIL_IRI, HUB, MEMBERS, QUOTE, fixture_store
@@ -42,13 +44,9 @@ def real_payload(real_store):
 
 
 def embedded_data(html: str) -> dict:
-    m = re.search(r'<script type="application/json" id="kg-data">(.*?)</script>', html, re.S)
-    assert m, "no kg-data block"
-    data = unpack(json.loads(m.group(1)))
-    d = re.search(r'<script type="application/json" id="kg-details">(.*?)</script>', html, re.S)
-    assert d, "no kg-details block"
-    data["details"] = json.loads(d.group(1))
-    return data
+    assert '<script type="application/json" id="kg-data">' in html, "no kg-data block"
+    assert re.search(r'<script type="[^"]+" id="kg-details"', html), "no kg-details block"
+    return read_page(html)
 
 
 def test_payload_counts_match_networkx(real_store, real_payload):
@@ -276,3 +274,45 @@ def test_webgl_scripts_only_above_the_threshold(fixture):
     server = render_html(mode="server")
     assert sigma_head in server and graphology_head in server
     assert json.loads(re.search(r'id="kg-config">(.*?)</script>', server).group(1))["webgl_threshold"] == WEBGL_THRESHOLD
+
+
+def _big_details(n: int) -> dict:
+    """n details with varied text (a quote each), more than DETAILS_GZIP_MIN bytes as JSON."""
+    return {f"{ID}d-{i}": {"iri": f"{ID}d-{i}", "label_zh": f"节点{i}", "label_en": f"node {i}", "types": ["yf:Measure"],
+                           "out": [{"predicate": "https://w3id.org/yufeng-kg/ontology#period", "value": str(2000 + i % 30),
+                                    "evidence": [{"start": i, "end": i + 9, "quote": f"第{i}段\n引文 </script> \u2028"}]}],
+                           "incoming": [], "external": []} for i in range(n)}
+
+
+def test_details_are_gzipped_only_when_big_and_read_back_whole():
+    small = {HUB: {"iri": HUB, "label_zh": "甲", "out": []}}
+    text, encoding = encode_details(small)
+    assert encoding is None and json.loads(text) == small
+    big = _big_details(3000)
+    assert len(json.dumps(big, ensure_ascii=False).encode()) > DETAILS_GZIP_MIN
+    text, encoding = encode_details(big)
+    assert encoding == "gzip-base64"
+    assert re.fullmatch(r"[A-Za-z0-9+/=]+", text)  # nothing in it can end the script element
+    assert len(text) < len(json.dumps(big, ensure_ascii=False).encode()) / 4
+    assert decode_details(text, encoding) == big  # newlines and U+2028 inside strings survive the lines format
+    assert encode_details(big) == (text, encoding)  # deterministic: same input, same bytes
+
+
+def test_big_page_carries_gzipped_details_and_only_the_webgl_renderer():
+    n = WEBGL_THRESHOLD + 1
+    nodes = [{"id": f"{ID}d-{i}", "label_zh": f"节点{i}", "label_en": f"node {i}", "pinyin": None, "aliases": [],
+              "types": ["yf:Measure"], "group": "yf:Measure", "size": 10, "community": i // 50, "external": False,
+              "keys": ""} for i in range(n)]
+    data = {"nodes": nodes, "edges": [], "details": _big_details(n), "overview": None, "sources": {},
+            "legend": [{"group": "yf:Measure", "label_zh": "举措", "label_en": "measure", "color": "#e07b00", "shape": "dot",
+                        "count": n, "family": "measures"}],
+            "meta": {"title": "big", "hidden_groups": []}, "context": {"nodes": [], "edges": []}}
+    html = render_html(json.loads(json.dumps(data)))
+    assert 'id="kg-details" data-encoding="gzip-base64"' in html
+    assert "第7段" not in html  # the quotes travel compressed
+    back = read_page(html)
+    assert back["details"] == data["details"]
+    assert [x["id"] for x in back["nodes"]] == [x["id"] for x in nodes]
+    vis_head = VENDOR_JS.read_text(encoding="utf-8")[:300]
+    assert vis_head not in html and VENDOR_SIGMA.read_text(encoding="utf-8")[:300] in html
+    assert vis_head in render_html(payload(fixture_store()))  # a small page draws with vis-network

@@ -378,17 +378,39 @@ def synthetic(n: int, seed: int = 7) -> dict:
             "context": {"nodes": [], "edges": []}}
 
 
+def synthetic_details(n: int) -> dict:
+    """One fact per node whose value only the details carry (so the panel shows it only if the
+    details block was decoded)."""
+    return {f"{ID}syn-{i}": {"iri": f"{ID}syn-{i}", "label_zh": f"节点{i}", "label_en": f"node {i}", "types": ["yf:Enterprise"],
+                             "external": [], "incoming": [],
+                             "out": [{"predicate": "https://w3id.org/yufeng-kg/ontology#note", "predicate_label_zh": "备注",
+                                      "predicate_label_en": "note", "value": f"值{i}号", "is_resource": False,
+                                      "value_label_zh": f"值{i}号", "value_label_en": f"value {i}", "datatype": None,
+                                      "lang": None, "inferred": False, "evidence": []}]} for i in range(n)}
+
+
 def test_big_graph_draws_with_webgl(browser, tmp_path):
     n = WEBGL_THRESHOLD + 1000
-    page = Page(browser, write_html(render_html(synthetic(n)), tmp_path / "big.html"))
+    data = synthetic(n)
+    data["details"] = synthetic_details(n)
+    html = render_html(data)
+    assert 'data-encoding="gzip-base64"' in html  # big enough for the compressed details block
+    page = Page(browser, write_html(html, tmp_path / "big.html"))
     try:
         assert page.js("kgExplorer.webgl") is True
         assert page.js("kgExplorer.renderer.graph.order") == n
         assert page.js("kgExplorer.visibleCount()") == n
+        # ready means drawn and usable: the mark comes after the first draw, not at it
+        assert page.js("kgExplorer.timings.ready > kgExplorer.timings.drawn")
+        # one vertex per node and two per edge (see SigmaRenderer.create): sigma's point and line programs
+        assert page.js("kgExplorer.renderer.sigma.nodePrograms.circle instanceof Sigma.rendering.NodePointProgram")
+        assert page.js("Object.values(kgExplorer.renderer.sigma.edgePrograms).every(p => p instanceof Sigma.rendering.EdgeLineProgram)")
+        assert page.js("typeof vis") == "undefined"  # only the renderer the page uses is inlined
         first = f"{ID}syn-1"
         page.js(f"kgExplorer.select({first!r})")
         page.page.wait_for_selector("#kg-panel-title")
         assert page.page.text_content("#kg-panel-title") == "节点1"
+        page.page.wait_for_selector("#kg-panel :text('值1号')")  # the fact from the gzipped details
         # the rest veiled by the overlay, the neighbourhood drawn on it: sample its pixels
         veil = page.js(f"""(() => {{ const r = kgExplorer.renderer, s = r.sigma, c = r.overlay.getContext('2d');
             const px = (id) => {{ const d = s.framedGraphToViewport(r.displayData(id)), k = window.devicePixelRatio || 1;
