@@ -316,3 +316,26 @@ def test_big_page_carries_gzipped_details_and_only_the_webgl_renderer():
     vis_head = VENDOR_JS.read_text(encoding="utf-8")[:300]
     assert vis_head not in html and VENDOR_SIGMA.read_text(encoding="utf-8")[:300] in html
     assert vis_head in render_html(payload(fixture_store()))  # a small page draws with vis-network
+
+
+def test_charts_in_details_reuse_the_explorers_labels(real_store, monkeypatch):
+    """The panel's chart is kg.views.chart's own SVG, drawn with the explorer's label index
+    instead of a new Describer (and label index over the whole store) per chart."""
+    chart = pytest.importorskip("kg.views.chart")
+    import kg.read.describe as describe
+
+    gdp = ID + "gdp"
+    expected = chart.observation_chart_svg(real_store, gdp)
+    assert expected and "<svg" in expected
+    ex = Explorer(real_store)
+    ex.describer  # noqa: B018 - built before counting
+    built = []
+
+    class Counting(describe.Index):
+        def __init__(self, *a, **k):
+            built.append(1)
+            super().__init__(*a, **k)
+
+    monkeypatch.setattr(describe, "Index", Counting)
+    assert ex.detail(gdp)["chart_svg"] == expected
+    assert built == []

@@ -488,19 +488,21 @@ class Explorer:
     @cached_property
     def _chart_fn(self):
         try:
-            from kg.views.chart import observation_chart_svg
+            from kg.views.chart import observation_chart
         except ImportError:  # the charts module is optional (another issue adds it)
             return None
-        return observation_chart_svg
+        return observation_chart
 
     def _chart(self, iri: str) -> str | None:
         if self._chart_fn is None or iri not in self.graph or iri in self.vocabulary:
             return None
         try:
-            svg = self._chart_fn(self.store, iri)
+            # labels from this explorer's describer: left to itself, each chart builds its own
+            # Describer and label index over the whole store (most of `kg viz`'s time)
+            chart = self._chart_fn(self.store, iri, label=self.describer.term_label)
         except InputError:
             return None
-        return svg or None
+        return (chart.svg if chart else None) or None
 
     def whole(self) -> dict:
         """/api/graph without a focus: the whole graph with the overview, sources and the
@@ -760,7 +762,7 @@ def encode_details(details: dict) -> tuple[str, str | None]:
     lines = [json.dumps(iris, ensure_ascii=False, separators=(",", ":"))]
     lines += [json.dumps(details[i], ensure_ascii=False, separators=(",", ":")) for i in iris]
     raw = "\n".join(lines).encode("utf-8")  # json.dumps escapes newlines inside strings
-    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii"), "gzip-base64"
+    return base64.b64encode(gzip.compress(raw, compresslevel=3, mtime=0)).decode("ascii"), "gzip-base64"
 
 
 def decode_details(text: str, encoding: str | None) -> dict:
