@@ -168,6 +168,10 @@ def test_5_admission_takes_no_lock_and_no_rdflib():
     source = Path(sp.__file__).read_text(encoding="utf-8")
     assert "rdflib" not in source and "Lock(" not in source
     assert sp.check_query("SELECT ?x WHERE { BIND('SERVICE' AS ?x) } # SERVICE FROM LOAD").form == "SELECT"
+    # a query worker imports this module: rdflib (~250 ms) would be paid again at every respawn
+    probe = subprocess.run([sys.executable, "-c", "import sys, kg.server.sparql, kg.read.runner; "
+                            "print('rdflib' in sys.modules)"], capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == "False"
 
 
 # ----- 8. protocol ------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from xml.sax.saxutils import quoteattr
 
 import pyoxigraph as ox
 
-from kg.namespaces import ID, PREFIXES
+from kg.namespaces import PREFIXES
 from kg.read.admission import Admitted, NotAdmitted, admit, sort_rows
 from kg.read.sparql_text import PREFIXES as QUERY_PREFIX_MAP, format_syntax_error
 
@@ -84,7 +84,7 @@ FORMAT_NAMES = {
 }
 
 
-BASE_IRI = str(ID)
+BASE_IRI = PREFIXES["yfid"]  # a plain string: a query worker starts without the RDF library of the build
 """Relative IRIs in queries resolve against the dataset's identifier space (``<jinsangzi>``)."""
 
 QUERY_PREFIXES: dict[str, str] = QUERY_PREFIX_MAP
