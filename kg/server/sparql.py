@@ -164,7 +164,14 @@ def execute(store: ox.Store, text: str, *, deadline: float, max_rows: int,
     result = reader = None
     try:
         try:
-            result = _query(store, plan.text if plan else text)
+            engine_text = admitted.engine_text(text) if admitted is not None else text
+            try:
+                result = _query(store, engine_text)
+            except SyntaxError:
+                if engine_text == text:
+                    raise
+                plan = None  # the error's line and column must be the user's: their own text
+                result = _query(store, text)
         except SyntaxError as exc:
             raise Refused(400, format_syntax_error(text, exc)) from None
         except (OSError, RuntimeError, ValueError) as exc:
