@@ -1080,12 +1080,13 @@ def cmd_serve(args) -> int:
     options = uvicorn_options(settings)
     if args.workers > 1:
         # Each worker process loads its own copy of the store (the graph is small and read-only),
-        # so Python's per-request work runs on several cores.
-        os.environ[_CONFIG_ENV] = json.dumps({"build_dir": str(build_dir), **asdict(settings)})
+        # so Python's per-request work runs on several cores. uvicorn starts them by spawning, so
+        # the app and the guarded protocol are named by import path and read the settings from
+        # the environment (kg.server.protocol). Per-client limits hold per process.
+        os.environ[CONFIG_ENV] = json.dumps({"build_dir": str(build_dir), **asdict(settings)})
         site.close()
         del app
-        # the guarded protocol class cannot cross into uvicorn's spawned processes: plain h11 there
-        options.pop("http")
+        options["http"] = "kg.server.protocol:GuardedH11"
         uvicorn.run("kg.server.serve:app_from_env", factory=True, workers=args.workers, host=args.host,
                     port=args.port, **options)
     else:
@@ -1116,14 +1117,19 @@ def _check_port_free(host: str, port: int) -> None:
                              f"is another server running? choose another with --port") from None
 
 
-_CONFIG_ENV = "KG_SERVE_CONFIG"
+CONFIG_ENV = "KG_SERVE_CONFIG"
+
+
+def config_from_env() -> tuple[Path, Settings]:
+    """The build folder and settings ``kg serve --workers N`` passes to its processes."""
+    config = json.loads(os.environ[CONFIG_ENV])
+    build_dir = Path(config.pop("build_dir"))
+    return build_dir, Settings(**config)
 
 
 def app_from_env() -> Starlette:
     """The app for a worker process started by ``kg serve --workers N`` (settings from the environment)."""
-    config = json.loads(os.environ[_CONFIG_ENV])
-    build_dir = Path(config.pop("build_dir"))
-    return create_app(build_dir, Settings(**config))
+    return create_app(*config_from_env())
 
 
 def register(subparsers) -> None:
