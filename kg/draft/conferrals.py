@@ -100,7 +100,8 @@ def find_conferrals(text: Text) -> list[Conferral]:
                 clean = re.sub(r"^(自治区|\d{4}年度?)+", "", clean_name(ctx.group(1))) + clean
             written = clean
             clean = re.sub(rf"^(?:{rules.alternation(cfg['level_prefixes'])})", "", clean)
-            if len(clean) < 3 or not (clean.endswith(suffix_ok) or name.endswith(tuple(tails))):
+            # named as conferred (…认定, …称号) or ending like a designation
+            if len(clean) < 3 or not (clean.endswith(suffix_ok) or raw.endswith(tuple(tails))):
                 pos += len(part) + 1
                 continue
             level = _level(raw, cfg) or _level(s[max(s0, m.start() - 8) : m.start()], cfg) or \

@@ -113,6 +113,7 @@ class _Drafter:
         dates = find_dates(self.text, self.pub)
         conferrals = find_conferrals(self.text)
         dated_conf = self.conferrals(conferrals, dates)
+        self.finder.prune_nested()  # designations are named now: what lies inside them is part of them
         self.events(dates, dated_conf)
         self.programme_years()
 
@@ -286,13 +287,15 @@ class _Drafter:
             date = self.conferral_date(c, s0, dates, ctx)
             if date is not None:
                 iso, dspan, implied_reason = date
+                if dspan is not None:
+                    dated[dspan[0]] = rec["id"]
                 if implied_reason is None:
                     rec["date"] = iso
                     if dspan is not None:
                         rec["span"] = [_span(t, *dspan), own]
-                        dated[dspan[0]] = rec["id"]
                 else:
-                    extra.append({"about": rec["id"], "modality": "result", "span": own, "date": iso, "support": "implied",
+                    where = [_span(t, *dspan), own] if before_written(dspan, c.trigger) else own
+                    extra.append({"about": rec["id"], "modality": "result", "span": where, "date": iso, "support": "implied",
                                   "supportReason": implied_reason, "supportSpan": _span(t, *dspan)})
             if implied_about:
                 extra.append({"about": rec["id"], "modality": "result", "span": own, **implied_about})
@@ -531,6 +534,11 @@ class _Drafter:
 _STATUS = {"竣工": "status-completed", "投产": "status-in-operation", "运营": "status-in-operation",
            "投入运营": "status-in-operation", "上线": "status-in-operation", "开工": "status-under-construction",
            "开业": "status-in-operation"}
+
+
+def before_written(dspan: tuple[int, int] | None, trigger: int) -> bool:
+    """True when a date's words are written in the conferral's own sentence, before its trigger."""
+    return dspan is not None and dspan[1] <= trigger and trigger - dspan[1] < 80
 
 
 def _short(label: str, n: int = 24) -> str:

@@ -195,8 +195,27 @@ class EntityFinder:
         self._quoted(text)
         self._suffixed(text)
         self._enumerated(text)
-        self.mentions.sort(key=lambda m: (m.start, -m.end))
+        self.prune_nested()
         return self.mentions
+
+    def prune_nested(self) -> None:
+        """Drop genre-vocabulary and quoted mentions inside a longer mention (广西青溪新材料有限公司
+        names a company, not the industry 新材料 nor the region 广西; “小巨人” is part of a title).
+        Suffix-typed names stay (王眉村 in 王眉村豇豆生产基地 is the village), and so do indicators
+        (产值 in 规上工业产值 is matched again, longest first, when figures are linked).
+        Sorts the mentions."""
+        self.mentions.sort(key=lambda m: (m.start, -m.end))
+        keep: list[Mention] = []
+        for m in self.mentions:
+            nestable = m.entity.rule in ("lexicon", "quoted") or (m.entity.known and "Indicator" not in m.entity.types)
+            inside = nestable and any(o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start)
+                                                for o in self.mentions if o is not m)
+            if inside:
+                if (m.start, m.end) in m.entity.mentions:
+                    m.entity.mentions.remove((m.start, m.end))
+            else:
+                keep.append(m)
+        self.mentions = keep
 
     def _dictionary(self, text: Text) -> None:
         names = dict.fromkeys(self.registry.names, "registry")
@@ -220,7 +239,8 @@ class EntityFinder:
     def _quoted(self, text: Text) -> None:
         cfg = rules.load("entities")["quoted"]
         attached = cfg["attached_suffixes"]
-        after_rx = re.compile(rules.alternation(attached))
+        # “三月三”民俗文化活动: up to four more characters of the name may come before the suffix
+        after_rx = re.compile(rf"[\u4e00-\u9fff]{{0,4}}?(?:{rules.alternation(attached)})")
         skip = set(cfg.get("skip", []))
         for m in _QUOTE.finditer(text.compact):
             inner = m.group(1)
@@ -238,7 +258,8 @@ class EntityFinder:
                 continue
             tail = after_rx.match(text.compact, m.end())
             if tail:
-                ent = self.propose(inner + tail.group(0), [attached[tail.group(0)]], "quoted", 0.55)
+                suffix = next(x for x in sorted(attached, key=len, reverse=True) if tail.group(0).endswith(x))
+                ent = self.propose(inner + tail.group(0), [attached[suffix]], "quoted", 0.55)
                 for alias in (f"“{inner}”{tail.group(0)}", inner):
                     if alias not in ent.aliases and alias != ent.zh:
                         ent.aliases.append(alias)
@@ -254,6 +275,8 @@ class EntityFinder:
         cfg = rules.load("entities")
         suffixes = cfg["suffixes"]
         stop_pos, stop = set(cfg["stop_pos"]), set(cfg["not_name_start"])
+        keep, measure = set(cfg["name_words"]), set(cfg["measure_words"])
+        not_names, not_endings = set(cfg["not_names"]), tuple(cfg["not_name_endings"])
         tokens, pos = [], 0
         for w in pseg.cut(text.compact):
             tokens.append((w.word, w.flag, pos))
@@ -270,7 +293,7 @@ class EntityFinder:
                 j -= 1
             while j > 0:
                 pw, pf, _ = tokens[j - 1]
-                if pw in stop or any(c in _PUNCT for c in pw) or pf in stop_pos or pf[:1] in stop_pos:
+                if pw not in keep and (pw in stop or any(c in _PUNCT for c in pw) or pf in stop_pos or pf[:1] in stop_pos):
                     break
                 if end - tokens[j - 1][2] > cfg["max_length"]:
                     break
@@ -278,9 +301,16 @@ class EntityFinder:
             while j < i and (tokens[j][0] in stop or re.fullmatch(r"[\d.]+", tokens[j][0])):
                 j += 1
             name_start = tokens[j][2]
+            head = re.match(cfg["drop_name_prefix"], s[name_start:end])
+            if head:
+                name_start += head.end()
+            if name_start > 0 and re.match(r"[\d一二三四五六七八九十百千万]", s[name_start - 1]) and s[name_start] in measure:
+                name_start += 1  # 4条乡村振兴示范带: the measure word counts, it does not name
             name = s[name_start:end]
             if len(name) < cfg["min_length"] or len(name) - len(suffix) < 2 or any(c in _PUNCT for c in name):
                 continue
+            if name in not_names or name.endswith(not_endings) or s[name_start - 1 : name_start] == "等":
+                continue  # a common noun, a figure of speech, or the head of a list (A、B等自治区级会议)
             ent = self.propose(name, [suffixes[suffix]], "suffix", 0.6)
             self.mention(ent, name_start, end)
 

@@ -180,6 +180,8 @@ def drafted_items(draft: Draft, registry: dict[str, dict], count_measures: bool 
     mentioned -= {r["id"] for r in draft.records if r.get("type") in ("DesignationConferral", "ProgrammeYear")}
     if not count_measures:  # gold files in the eval format list named things, not indicators or units
         mentioned = {eid for eid in mentioned if not _is_measure(eid, draft, registry)}
+        # a milestone (X投入运营) is an event of a named thing, not a name of its own
+        mentioned -= {r["id"] for r in draft.records if "id" in r and "involves" in r}
     entity_names = {eid: names[eid] for eid in mentioned if eid in names}
     return figures, dates, confs, entity_names
 
