@@ -91,8 +91,10 @@ def test_missing_or_bad_publication_date_is_refused():
 # -- conferrals and modality ----------------------------------------------------------------------------
 def test_conferral_with_level_batch_and_year():
     t = normalise("青禾村入选第二批全国乡村治理示范村、2023年度自治区级生态村。")
-    got = [(c.designation, c.level, c.batch, c.year) for c in find_conferrals(t)]
-    assert got == [("全国乡村治理示范村", "level-national", 2, None), ("自治区级生态村", "level-autonomous-region", None, "2023")]
+    got = [(c.designation, c.level, c.batch, c.year, c.written) for c in find_conferrals(t)]
+    # the level word goes to the level field; the name as written stays for an alias
+    assert got == [("全国乡村治理示范村", "level-national", 2, None, "全国乡村治理示范村"),
+                   ("生态村", "level-autonomous-region", None, "2023", "自治区级生态村")]
 
 
 def test_plan_and_result_modality():

@@ -11,9 +11,8 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from kg.draft import rules
+from kg.draft import rules, segment
 from kg.draft.conferrals import find_conferrals
 from kg.draft.dates import Period, Published, find_dates, find_programme_years, period_at, period_contexts, stated_period
 from kg.draft.entities import Entity, EntityFinder, Mention, Registry, clean_name, pinyin_label, toneless_label, user_words
@@ -38,15 +37,6 @@ class Draft:
     entities: list[dict] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)
     text: str = ""
-
-
-@lru_cache(maxsize=4)
-def _jieba_words(words: tuple[str, ...]) -> None:
-    import jieba
-
-    jieba.setLogLevel(60)
-    for w in words:
-        jieba.add_word(w, freq=2000, tag="nz")
 
 
 def _span(text: Text, start: int, end: int) -> str:
@@ -105,7 +95,6 @@ class _Drafter:
 
     # -- stages ------------------------------------------------------------------------------
     def run(self) -> None:
-        _jieba_words(tuple(user_words(self.registry)))
         self.finder.find(self.text)
         self.area = self.main_area()
         for fig in find_figures(self.text):
@@ -547,9 +536,7 @@ def _short(label: str, n: int = 24) -> str:
 
 def _noun_run(seg: str, backwards: bool = False) -> str:
     """A run of nominal words at the start (or end) of seg, via jieba's part-of-speech tags."""
-    import jieba.posseg as pseg
-
-    toks = [(w.word, w.flag) for w in pseg.cut(seg)]
+    toks = segment.pos_cut(seg)
     if backwards:
         toks = toks[::-1]
     out = []
@@ -586,9 +573,11 @@ def draft_text(original: str, published: str, registry_entities: list[dict], doc
         ValueError: a malformed publication date.
     """
     pub = Published.parse(published)
-    d = _Drafter(original, pub, Registry(registry_entities), doc_id)
-    d.run()
-    proposed, about = d.entity_records()
+    registry = Registry(registry_entities)
+    with segment.using(segment.segmenter(tuple(user_words(registry)))):
+        d = _Drafter(original, pub, registry, doc_id)
+        d.run()
+        proposed, about = d.entity_records()
     header = {
         "id": doc_id,
         "file": file_name,
