@@ -101,6 +101,10 @@ def find_conferrals(text: Text) -> list[Conferral]:
             written = clean
             clean = re.sub(rf"^(?:{rules.alternation(cfg['level_prefixes'])})", "", clean)
             # named as conferred (…认定, …称号) or ending like a designation
+            gate = cfg.get("gated_triggers", {}).get(m.group(0))
+            if gate and not raw.endswith(tuple(gate)):
+                pos += len(part) + 1
+                continue
             if len(clean) < 3 or not (clean.endswith(suffix_ok) or raw.endswith(tuple(tails))):
                 pos += len(part) + 1
                 continue

@@ -87,8 +87,12 @@ def _date_rx() -> re.Pattern:
     )
 
 
-def find_dates(text: Text, pub: Published) -> list[DateMention]:
-    """Explicit dates (a month at least), resolved to ISO."""
+def find_dates(text: Text, pub: Published, contexts: list[tuple[int, "Period"]] | None = None) -> list[DateMention]:
+    """Explicit dates (a month at least), resolved to ISO.
+
+    A month written without a year takes the year the passage speaks of (a year that opened a
+    clause or a section heading before it: contexts from period_contexts), else the publication's.
+    """
     prules = rules.load("periods")
     out = []
     s = text.compact
@@ -111,7 +115,8 @@ def find_dates(text: Text, pub: Published) -> list[DateMention]:
         elif m.group("rel"):
             year = pub.year + prules["relative_years"][m.group("rel")]
         else:
-            year, inferred = pub.year, True
+            ctx = period_at(contexts, m.start(), pub) if contexts else None
+            year, inferred = (ctx.year if ctx is not None and ctx.at is not None else pub.year), True
         iso = f"{year}-{month:02d}" + (f"-{int(m.group('day')):02d}" if m.group("day") else "")
         out.append(DateMention(m.start(), m.end(), iso, m.group(0), inferred))
     return out
@@ -138,9 +143,10 @@ def period_contexts(text: Text, pub: Published) -> list[tuple[int, Period]]:
     prules = rules.load("periods")
     names = rules.alternation(prules["periods"])
     rel = rules.alternation(prules["relative_years"])
+    heads = rules.alternation(prules["heading_words"])
     rx = re.compile(
         rf"(?:(?P<year>\d{{4}})年|(?P<rel>{rel}))?(?:(?P<name>{names})|(?P<m1>{_MONTH})(?:至|到|-|—|~)(?P<m2>{_MONTH})月)?"
-        rf"(?=[，,：:]|以来)"
+        rf"(?=[，,：:]|以来|(?<=年)(?:{heads}))"
     )
     out: list[tuple[int, Period]] = []
     year_now = pub.year

@@ -25,7 +25,7 @@ PLACE_TYPES = {"AdministrativeArea", "Block", "Country", "DemonstrationArea", "D
                "Town", "Village"}
 AREA_RANK = {"District": 0, "PrefectureCity": 1, "Town": 2, "ProvincialDivision": 3, "Country": 4}
 _ONTOLOGY_UNITS = {"unit-cny", "unit-percent", "unit-count", "unit-tonne", "unit-mu", "unit-person"}
-_SUBJECT_TYPES = PLACE_TYPES | {"Enterprise", "Project", "Organization", "PartyBody", "GovernmentBody", "ServiceCentre",
+_SUBJECT_TYPES = PLACE_TYPES | {"Enterprise", "Project", "Organization", "PublicBody", "PartyBody", "GovernmentBody", "ServiceCentre",
                                 "Platform", "DigitalPlatform", "LogisticsFacility"}
 
 
@@ -99,7 +99,7 @@ class _Drafter:
         self.area = self.main_area()
         for fig in find_figures(self.text):
             self.figure(fig)
-        dates = find_dates(self.text, self.pub)
+        dates = find_dates(self.text, self.pub, self.contexts)
         conferrals = find_conferrals(self.text)
         dated_conf = self.conferrals(conferrals, dates)
         self.finder.prune_nested()  # designations are named now: what lies inside them is part of them
@@ -250,49 +250,67 @@ class _Drafter:
             if c.written and c.written != desig.zh and c.written not in desig.aliases:
                 desig.aliases.append(c.written)
             self.finder.mention(desig, c.designation_start, c.designation_end)
-            prev = (s0, recipient, implied_about)
-            rec_m = how if not isinstance(how, (dict, str)) else None
-            start = rec_m.start if rec_m else c.trigger
-            own = _span(t, start, c.trigger + 1) if rec_m and rec_m.end > c.designation_start else _span(t, start, c.end)
-            rec = {
-                "id": self.rid("conf"),
-                "type": "DesignationConferral",
-                "label": {"zh": self.unique_label(f"{recipient.zh}：{desig.zh}"),
-                          "en": f"{_en(self.registry, recipient)}: {_en(self.registry, desig)}"},
-                "modality": "result",
-                "span": own,
-                "recipient": None if implied_about else recipient.id,
-                "designation": desig.id,
-                "level": c.level,
-            }
-            if c.batch:
-                rec["batch"] = c.batch
-            if c.year:
-                rec["assessmentYear"] = c.year
-            ctx = period_at(self.contexts, c.trigger, self.pub)
-            if ctx.at is not None:
-                rec["reportedYear"] = str(ctx.year)
-            extra = []
-            date = self.conferral_date(c, s0, dates, ctx)
-            if date is not None:
-                iso, dspan, implied_reason = date
-                if dspan is not None:
-                    dated[dspan[0]] = rec["id"]
-                if implied_reason is None:
-                    rec["date"] = iso
+            members = [(recipient, how, implied_about)]
+            if not isinstance(how, (dict, str)) and how is not None:
+                # A、B先后通过…: every member of a list of recipients gets the designation
+                members = [(m.entity, m, None) for m in self.listed_before(how)] + members
+            for recipient, how, implied_about in members:
+                prev = (s0, recipient, implied_about)
+                rec_m = how if not isinstance(how, (dict, str)) else None
+                start = rec_m.start if rec_m else c.trigger
+                own = _span(t, start, c.trigger + 1) if rec_m and rec_m.end > c.designation_start else _span(t, start, c.end)
+                rec = {
+                    "id": self.rid("conf"),
+                    "type": "DesignationConferral",
+                    "label": {"zh": self.unique_label(f"{recipient.zh}：{desig.zh}"),
+                              "en": f"{_en(self.registry, recipient)}: {_en(self.registry, desig)}"},
+                    "modality": "result",
+                    "span": own,
+                    "recipient": None if implied_about else recipient.id,
+                    "designation": desig.id,
+                    "level": c.level,
+                }
+                if c.batch:
+                    rec["batch"] = c.batch
+                if c.year:
+                    rec["assessmentYear"] = c.year
+                ctx = period_at(self.contexts, c.trigger, self.pub)
+                if ctx.at is not None:
+                    rec["reportedYear"] = str(ctx.year)
+                extra = []
+                date = self.conferral_date(c, s0, dates, ctx)
+                if date is not None:
+                    iso, dspan, implied_reason = date
                     if dspan is not None:
-                        rec["span"] = [_span(t, *dspan), own]
-                else:
-                    where = [_span(t, *dspan), own] if before_written(dspan, c.trigger) else own
-                    extra.append({"about": rec["id"], "modality": "result", "span": where, "date": iso, "support": "implied",
-                                  "supportReason": implied_reason, "supportSpan": _span(t, *dspan)})
-            if implied_about:
-                extra.append({"about": rec["id"], "modality": "result", "span": own, **implied_about})
-            rec["confidence"] = 0.5 if implied_about else (0.8 if recipient.known else 0.65)
-            rec["todo"] = ["label.en"] + (["recipient"] if implied_about else []) + ([] if desig.known else ["designation"])
-            self.records.append(rec)
-            self.records.extend(extra)
+                        dated[dspan[0]] = rec["id"]
+                    if implied_reason is None:
+                        rec["date"] = iso
+                        if dspan is not None:
+                            rec["span"] = [_span(t, *dspan), own]
+                    else:
+                        where = [_span(t, *dspan), own] if before_written(dspan, c.trigger) else own
+                        extra.append({"about": rec["id"], "modality": "result", "span": where, "date": iso, "support": "implied",
+                                      "supportReason": implied_reason, "supportSpan": _span(t, *dspan)})
+                if implied_about:
+                    extra.append({"about": rec["id"], "modality": "result", "span": own, **implied_about})
+                rec["confidence"] = 0.5 if implied_about else (0.8 if recipient.known else 0.65)
+                rec["todo"] = ["label.en"] + (["recipient"] if implied_about else []) + ([] if desig.known else ["designation"])
+                self.records.append(rec)
+                self.records.extend(extra)
         return dated
+
+    def listed_before(self, m: Mention) -> list[Mention]:
+        """Mentions listed with m before it (A、B、m), nearest last."""
+        out, pos = [], m.start
+        while pos > 0 and self.text.compact[pos - 1] == "、":
+            prev = [x for x in self.finder.mentions if x.end == pos - 1 and x.entity.types == m.entity.types or
+                    (x.end == pos - 1 and set(x.entity.types) & (PLACE_TYPES | _SUBJECT_TYPES) and set(m.entity.types) & (PLACE_TYPES | _SUBJECT_TYPES))]
+            if not prev:
+                break
+            x = min(prev, key=lambda x: x.start)
+            out.insert(0, x)
+            pos = x.start
+        return out
 
     def recipient(self, c, chain0: int, inside: list[tuple[int, int]]):
         """(entity, mention or implied-record dict) named as the conferral's recipient, or (None, None)."""

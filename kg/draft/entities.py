@@ -310,7 +310,8 @@ class EntityFinder:
                 continue
             if name in not_names or name.endswith(not_endings) or s[name_start - 1 : name_start] == "等":
                 continue  # a common noun, a figure of speech, or the head of a list (A、B等自治区级会议)
-            if set(_split_words(name[: -len(suffix)], generic)) <= generic or name in indicator_names or periods.search(name):
+            if set(_split_words(name[: -len(suffix)], generic)) <= generic or name in indicator_names or periods.search(name) \
+                    or re.search(r"\d{4}年", name):
                 continue  # 重大项目, 新签约项目: a class of things or an indicator; 上半年项目: not a name
             owner = owner_rx.search(name[: -len(suffix)])
             if owner and len(name) - owner.end() >= cfg["min_length"] + 1:

@@ -241,7 +241,8 @@ def gold_from_eval(gold_path: Path, text: str, published: str):
     dates = [{"date": str(d["date"]), "spans": _occurrences(text, re.sub(r"^[于在]", "", str(d["surface"])))}
              for d in raw.get("dates") or []]
     confs = [{"recipient": [c["recipient"]], "designation": [c["designation"]],
-              "level": {"national": "level-national", "regional": "level-autonomous-region", "city": "level-city"}.get(c.get("level"), c.get("level"))}
+              "level": {"national": "level-national", "regional": "level-autonomous-region", "city": "level-city",
+                        None: "level-not-stated"}.get(c.get("level"), c.get("level"))}
              for c in raw.get("conferrals") or []]
     entities = {str(i): [e["label"]] for i, e in enumerate(raw.get("entities") or [])}
     return figures, dates, confs, entities
