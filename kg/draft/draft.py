@@ -275,8 +275,7 @@ class _Drafter:
                 if c.year:
                     rec["assessmentYear"] = c.year
                 ctx = period_at(self.contexts, c.trigger, self.pub)
-                if ctx.at is not None:
-                    rec["reportedYear"] = str(ctx.year)
+                rec["reportedYear"] = str(ctx.year)  # the year the passage reports on (the publication's by default)
                 extra = []
                 date = self.conferral_date(c, s0, dates, ctx)
                 if date is not None:
