@@ -33,6 +33,7 @@ import os
 import re
 import sys
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -86,7 +87,10 @@ class Settings:
     allow_federation: bool = False
     """Let queries use SERVICE (reaching other servers); FROM, LOAD and updates stay refused."""
     threads: int = 4
-    """Worker processes running queries at once."""
+    """Worker processes running quick queries at once."""
+    slow_threads: int = 2
+    """Further worker processes kept for slow clients' queries (run at the lowest CPU priority), so
+    that slow queries never take a worker from quick ones."""
     query_memory_mb: int = runner.DEFAULT_MEMORY_MB
     """Address space a query worker may use (MiB); a query needing more fails alone."""
     slow_after: float = 1.0
@@ -97,6 +101,9 @@ class Settings:
     """Seconds a connection may take to send a request's headers (slow or idle clients are closed)."""
     keep_alive: float = 5.0
     """Seconds an idle keep-alive connection stays open."""
+    cache_mb: int = 64
+    """Memory kept for the answers of recent queries (MiB; 0 = none). The build a server serves never
+    changes, so a repeated query (a dashboard's, a page's) is answered from memory."""
 
     @property
     def public_base(self) -> str:
@@ -192,7 +199,7 @@ class Site:
         self.store = load_nq(self.release.nq)
         self.queries = runner.WorkerPool(
             runner.WorkerConfig(str(self.release.nq), "kg.server.sparql:answer_in_worker", settings.query_memory_mb),
-            size=settings.threads, slow_after=settings.slow_after)
+            size=settings.threads + settings.slow_threads, slow_after=settings.slow_after)
         self.queries.start()
         self.clients = Clients(settings)
         self.explorer = ExplorerAPI(self.store)
@@ -209,6 +216,7 @@ class Site:
         self.union_triples = self._union_triples()
         self.void = self._void()
         self._descriptions: dict[str, object] = {}
+        self.answers = ResultCache(settings.cache_mb * 1024 * 1024)
 
     def _graph_counts(self) -> list[tuple[str, int]]:
         rows = self.store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
@@ -241,6 +249,39 @@ class Site:
 
     def render(self, name: str, **context) -> str:
         return self.env.get_template(name).render(**context)
+
+
+class ResultCache:
+    """Answers of recent queries, by query text and media type, for one build.
+
+    A build never changes while a :class:`Site` serves it, so an answer stays right as long as it is
+    kept (a new build gets a new Site, and an empty cache). Bounded in bytes; the least recently
+    used answers go first; an answer over an eighth of the bound is not kept.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.hits = self.misses = 0
+        self._items: OrderedDict[tuple, tuple] = OrderedDict()
+
+    def get(self, key: tuple):
+        item = self._items.get(key)
+        if item is None:
+            self.misses += 1
+            return None
+        self._items.move_to_end(key)
+        self.hits += 1
+        return item
+
+    def put(self, key: tuple, answer: tuple, size: int) -> None:
+        if size > self.max_bytes // 8 or key in self._items:
+            return
+        self._items[key] = answer
+        self.size += size
+        while self.size > self.max_bytes and self._items:
+            _, old = self._items.popitem(last=False)
+            self.size -= len(old[2])
 
 
 # ----- middleware -----------------------------------------------------------------------------
@@ -277,7 +318,7 @@ class HeadersMiddleware:
                          (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
                          (b"x-frame-options", b"DENY"), (b"access-control-allow-origin", b"*"),
                          (b"access-control-expose-headers",
-                          b"Content-Type, Content-Location, X-SPARQL-Truncated, X-SPARQL-MaxRows, X-KG-Build")]
+                          b"Content-Type, Content-Location, X-SPARQL-Truncated, X-SPARQL-MaxRows, X-KG-Build, X-KG-Cache")]
                 if b"content-security-policy" not in names:
                     extra.append((b"content-security-policy", CSP.encode()))
                 message = {**message, "headers": headers + [h for h in extra if h[0] not in names]}
@@ -341,18 +382,19 @@ def rdf_response(triples, media_type: str, *, location: str | None = None, vary:
 
 class Clients:
     """Who is running what: a client (by address) runs at most ``threads - 1`` queries at once, so
-    one client never holds every worker. A client whose query ran past ``slow_after`` seconds is a
-    slow client for five times as long as the query ran (a minute when it was killed or crashed its
-    worker): it runs one query at a time,
-    and slow clients together hold at most ``threads - 1`` workers, so quick clients always find
-    one. Requests over these bounds wait their turn (up to the time limit), then get 429."""
+    one client never holds every worker. A client whose query ran past ``slow_after`` seconds in
+    its worker (waiting for a worker does not count) is a slow client for five times as long as
+    the query ran (a minute when it was killed or crashed its worker): it runs one query at a time,
+    at the lowest CPU priority, and slow clients together hold at most ``slow_threads`` workers,
+    the ones the pool keeps beyond ``threads`` for them, so quick clients always find a worker and
+    most of the CPU. Requests over these bounds wait their turn (up to the time limit), then get 429."""
 
     SLOW_FOR = 60.0
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.per_client = max(1, settings.threads - 1)
-        self.slow_slots = max(1, settings.threads - 1)
+        self.slow_slots = max(1, settings.slow_threads)
         self.running: dict[str, int] = {}
         self.slow_until: dict[str, float] = {}
         self.slow_running = 0
@@ -389,30 +431,37 @@ class Clients:
                 except asyncio.TimeoutError:
                     raise TooBusy(slow) from None
             self.running[client] = self.running.get(client, 0) + 1
-            ticket = {"client": client, "slow": slow, "timer": None, "start": time.monotonic()}
+            ticket = {"client": client, "slow": slow, "start": None, "usage": {}}
             if slow:
                 self.slow_running += 1
-            else:
-                ticket["timer"] = loop.call_later(self.settings.slow_after, self._turned_slow, ticket)
             return ticket
 
-    def _turned_slow(self, ticket: dict) -> None:
-        ticket["timer"] = None
+    def started(self, ticket: dict) -> None:
+        """The ticket's query was taken by a worker: from now on its time counts."""
+        ticket["start"] = time.monotonic()
+
+    def turned_slow(self, ticket: dict) -> None:
+        """The ticket's query has used ``slow_after`` seconds of CPU and is still running."""
+        if ticket["slow"]:
+            return
         self.slow_until[ticket["client"]] = max(self.slow_until.get(ticket["client"], 0.0),
                                                 time.monotonic() + 5 * self.settings.slow_after)
         ticket["slow"] = True
         self.slow_running += 1
 
     async def leave(self, ticket: dict, *, failed: bool = False) -> None:
+        """The ticket's query ended. Its cost is the CPU time it used (``ticket["usage"]``, filled by
+        the worker pool; the time since it started where that is unknown), so that queries slowed
+        down by a busy machine do not make their client a slow one."""
         client = ticket["client"]
-        if ticket["timer"] is not None:
-            ticket["timer"].cancel()
         now = time.monotonic()
-        elapsed = now - ticket["start"]
-        if failed:
-            self.slow_until[client] = now + self.SLOW_FOR
-        elif elapsed > self.settings.slow_after:
-            self.slow_until[client] = max(self.slow_until.get(client, 0.0), now + min(self.SLOW_FOR, 5 * elapsed))
+        cpu = ticket["usage"].get("cpu")
+        cost = cpu if cpu is not None else (now - ticket["start"] if ticket["start"] is not None else 0.0)
+        if ticket.get("crashed") or (failed and ticket["start"] is not None
+                                     and (cost >= self.settings.slow_after or ticket["slow"])):
+            self.slow_until[client] = now + self.SLOW_FOR  # crashed its worker, or killed by its own doing
+        elif cost > self.settings.slow_after:
+            self.slow_until[client] = max(self.slow_until.get(client, 0.0), now + min(self.SLOW_FOR, 5 * cost))
         cond = self._condition()
         async with cond:
             self.running[client] -= 1
@@ -496,6 +545,12 @@ async def sparql_endpoint(request: Request) -> Response:
         return text_error(exc.status, str(exc))
     except conneg.NotAcceptable as exc:
         return text_error(406, str(exc))
+    key = (query, media_type, settings.max_rows)
+    cached = site.answers.get(key)
+    if cached is not None:
+        status, media_type, body, headers = cached
+        return Response(body, status_code=status, headers={**headers, "X-KG-Cache": "hit"},
+                        media_type=_media_type_header(media_type))
     client = request.client.host if request.client else "unknown"
     try:
         ticket = await site.clients.enter(client, settings.timeout)
@@ -508,12 +563,15 @@ async def sparql_endpoint(request: Request) -> Response:
            "timeout": settings.timeout}
     failed = True
     try:
-        status, media_type, body, headers = await site.queries.run(job, settings.timeout + 0.5)
+        status, media_type, body, headers = await site.queries.run(
+            job, settings.timeout + 0.5, on_start=lambda: site.clients.started(ticket),
+            on_slow=lambda: site.clients.turned_slow(ticket), nice=ticket["slow"], usage=ticket["usage"])
         failed = False
     except (runner.WorkerTimeout, sp.QueryTimeout):
         return text_error(504, f"the query ran past the time limit of {settings.timeout:g} s and was stopped; "
                                "add LIMIT, narrow the patterns, or ask for fewer results")
     except runner.WorkerCrashed as exc:
+        ticket["crashed"] = True
         return text_error(500, f"the query could not be answered: {exc}. The server itself is fine; "
                                "simplify the query (for instance drop ORDER BY inside a subquery)")
     except runner.WorkerUnavailable as exc:
@@ -526,6 +584,8 @@ async def sparql_endpoint(request: Request) -> Response:
         return text_error(406, str(exc))
     finally:
         await site.clients.leave(ticket, failed=failed)
+    if status == 200:
+        site.answers.put(key, (status, media_type, body, headers), len(body) + len(query))
     return Response(body, status_code=status, headers=headers, media_type=_media_type_header(media_type))
 
 
@@ -928,23 +988,27 @@ def cmd_serve(args) -> int:
     if not (build_dir / "kg.nq").exists() and not (build_dir / "current").exists():
         print(f"kg: no build in {build_dir}: building it first", file=sys.stderr)
         build(out_dir=build_dir, progress=lambda m: print(f"kg: {m}", file=sys.stderr))
-    if args.max_rows < 1 or args.timeout <= 0 or args.workers < 1 or args.threads < 1 or args.query_memory < 64 \
+    if args.max_rows < 1 or args.timeout <= 0 or args.workers < 1 or args.threads < 1 or args.slow_threads < 1 \
+            or args.query_memory < 64 or args.cache_mb < 0 \
             or args.header_timeout <= 0:
-        print("kg: error: --max-rows, --workers and --threads must be at least 1, --timeout above 0 "
-              "and --query-memory at least 64 (MiB)", file=sys.stderr)
+        print("kg: error: --max-rows, --workers, --threads and --slow-threads must be at least 1, --timeout and "
+              "--header-timeout above 0, "
+              "--query-memory at least 64 (MiB) and --cache-mb not negative", file=sys.stderr)
         return 2
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     max_connections = max(16, min(args.max_connections, soft - 64 - 8 * args.threads))
     settings = Settings(host=args.host, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
                         allow_federation=args.allow_federation, threads=args.threads,
+                        slow_threads=args.slow_threads,
                         query_memory_mb=args.query_memory, max_connections=max_connections,
-                        header_timeout=args.header_timeout, keep_alive=min(5.0, args.header_timeout))
+                        header_timeout=args.header_timeout, keep_alive=min(5.0, args.header_timeout),
+                        cache_mb=args.cache_mb)
     t0 = time.perf_counter()
     app = create_app(build_dir, settings)
     site = app.state.site
     url = settings.public_base
     print(f"kg: serving {site.release.path} (build {site.build_id}, {len(site.store)} quads, "
-          f"{settings.threads} query workers, ready in {time.perf_counter() - t0:.1f} s)\n"
+          f"{settings.threads} + {settings.slow_threads} query workers, ready in {time.perf_counter() - t0:.1f} s)\n"
           f"  explorer  {url}/\n  query     {url}/query\n  SPARQL    {url}/sparql\n"
           f"  example   {url}/id/yufeng-qu\n  ontology  {url}/ontology", file=sys.stderr)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -1009,12 +1073,16 @@ def register(subparsers) -> None:
     p.add_argument("--allow-federation", action="store_true", help="allow SERVICE in queries (off by default)")
     p.add_argument("--threads", type=int, default=4,
                    help="queries run at once, each in its own worker process (default 4)")
+    p.add_argument("--slow-threads", type=int, default=2,
+                   help="further query workers kept for clients whose queries run slow (default 2)")
     p.add_argument("--query-memory", type=int, default=runner.DEFAULT_MEMORY_MB, metavar="MIB",
                    help=f"memory a query worker may use, in MiB (default {runner.DEFAULT_MEMORY_MB})")
     p.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
                    help="seconds a connection may take to send a request (idle and slow clients are closed; default 10)")
     p.add_argument("--max-connections", type=int, default=1000,
                    help="open connections at most (default 1000, or fewer if the file limit is lower)")
+    p.add_argument("--cache-mb", type=int, default=64, metavar="MIB",
+                   help="memory for the answers of recent queries, answered again from memory (default 64; 0: none)")
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes, each with its own copy of the store (default 1)")
     p.set_defaults(func=cmd_serve)
