@@ -265,6 +265,15 @@ def test_an_announced_list_is_an_event_and_a_planned_milestone_is_not():
     assert not any("开工" in r.get("label", {}).get("zh", "") for r in recs if "date" in r)
 
 
+def test_selected_for_a_list_announced_before_and_one_conferral_said_twice():
+    text = "甲山村获评第二批全国生态示范村。2023年12月，第二批全国生态示范村名单公布，甲山村入选。"
+    recs = records(text, "2024-01")
+    confs = [r for r in recs if r.get("type") == "DesignationConferral"]
+    assert len(confs) == 1  # the same recipient's same title, said twice: one record, both spans
+    (c,) = confs
+    assert c["date"] == "2023-12" and len(c["span"]) >= 2 and c["batch"] == 2
+
+
 def test_section_headings_and_quoted_festivals_in_dates():
     pub = Published.parse("2025-03")
     t = normalise("一、2024年工作回顾\n过去一年，甲县9月举办“三月三”歌节。\n二、2025年工作安排\n10月，乙项目将开工。")

@@ -71,6 +71,14 @@ def find_conferrals(text: Text) -> list[Conferral]:
         # 在X中获评“好”等次: the designation is X + what follows
         s0, _ = text.clause(m.start())
         ctx = re.search(r"在(.{2,30})中$", s[s0 : m.start()])
+        if not body and m.group(0) in cfg["list_triggers"]:
+            # 第三批X名单公布，Y入选: Y is selected for the list announced before it in the sentence
+            ss0, _ = text.sentence(m.start())
+            lm = None
+            for lm in re.finditer(rf"((?:{cfg['batch']})?[^，。；：、]{{2,30}}?)名单(?:{rules.alternation(cfg['list_announced'])})", s[ss0 : m.start()]):
+                pass
+            if lm is not None:
+                body, body_start = lm.group(1), ss0 + lm.start(1)
         parts = body.split("、") if "、" in body else [body]
         # A、B获评C: a part with a trigger of its own starts a new conferral (found on its own)
         for k, part in enumerate(parts):

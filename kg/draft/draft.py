@@ -57,6 +57,7 @@ class _Drafter:
         self.n = Counter()
         self.contexts = period_contexts(self.text, pub)
         self.project_status: dict[str, tuple[str, str]] = {}
+        self.conferral_of: dict[tuple[str, str], dict] = {}  # (recipient, designation) -> its record
         self.as_event: set[str] = set()  # event-like names drafted as event records, not registry entries
 
     # -- helpers -----------------------------------------------------------------------------
@@ -294,9 +295,29 @@ class _Drafter:
                     extra.append({"about": rec["id"], "modality": "result", "span": own, **implied_about})
                 rec["confidence"] = 0.5 if implied_about else (0.8 if recipient.known else 0.65)
                 rec["todo"] = ["label.en"] + (["recipient"] if implied_about else []) + ([] if desig.known else ["designation"])
+                if self.merge_conferral((recipient.id, desig.id), rec, extra):
+                    continue
                 self.records.append(rec)
                 self.records.extend(extra)
         return dated
+
+    def merge_conferral(self, key: tuple[str, str], rec: dict, extra: list[dict]) -> bool:
+        """True when the same recipient's same designation was drafted before: the earlier record
+        takes this mention's span, and its date when it had none (stated wins over implied)."""
+        prev = self.conferral_of.get(key)
+        if prev is None:
+            self.conferral_of[key] = rec
+            return False
+        spans = prev["span"] if isinstance(prev["span"], list) else [prev["span"]]
+        new = rec["span"] if isinstance(rec["span"], list) else [rec["span"]]
+        prev["span"] = list(dict.fromkeys(spans + new))
+        dated_about = [r for r in self.records if r.get("about") == prev["id"] and "date" in r]
+        if "date" in rec and "date" not in prev:
+            prev["date"] = rec["date"]
+            self.records[:] = [r for r in self.records if not any(r is d for d in dated_about)]
+        elif "date" not in prev and not dated_about:
+            self.records.extend({**r, "about": prev["id"]} for r in extra if "date" in r)
+        return True
 
     def listed_before(self, m: Mention) -> list[Mention]:
         """Mentions listed with m before it (A、B、m), nearest last."""

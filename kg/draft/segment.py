@@ -7,16 +7,15 @@ So each draft gets its own tokenizer: a copy of the base dictionary plus that dr
 made active for the draft through a context variable (`using`).
 
 Loading the base dictionary is most of a cold `kg draft`. jieba can keep the parsed prefix
-dictionary in a cache file; by default it writes one into the system temp folder (shared, and
-cleared at boot). Here the cache lives in a per-user cache folder
-(``$KG_CACHE_DIR``, else ``$XDG_CACHE_HOME/yufeng-kg``, else ``~/.cache/yufeng-kg``), and the
-part-of-speech table, which jieba.posseg re-reads from the 5 MB dict.txt in every process, is
-cached there too (marshal, rebuilt when jieba's dictionary file changes).
+dictionary in a cache file; by default it writes one into the system temp folder (shared by
+all users, cleared at boot). Here the cache lives in a per-user cache folder (``$KG_CACHE_DIR``,
+else ``$XDG_CACHE_HOME/yufeng-kg``, else ``~/.cache/yufeng-kg``); bench/draft_bench.py measures
+what it saves. (jieba.posseg also reads dict.txt for its tag table when it is imported; that
+cost is paid once per process whatever the cache, and its table is reused here.)
 """
 from __future__ import annotations
 
 import contextlib
-import marshal
 import os
 import tempfile
 from contextvars import ContextVar
@@ -43,7 +42,12 @@ def cache_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def _base():
-    """(tokenizer, part-of-speech table) of jieba's general dictionary, loaded once per process."""
+    """(tokenizer, part-of-speech table) of jieba's general dictionary, loaded once per process.
+
+    The prefix dictionary comes from the cache file in cache_dir() (jieba builds it from dict.txt
+    and writes it there the first time). The part-of-speech table is the one jieba.posseg reads
+    from dict.txt when it is imported (a cost every process pays, whatever the cache).
+    """
     import jieba
     import jieba.posseg as pseg
 
@@ -51,24 +55,7 @@ def _base():
     tk = jieba.Tokenizer()
     tk.tmp_dir = str(cache_dir())
     tk.initialize()
-    source = os.path.join(os.path.dirname(jieba.__file__), jieba.DEFAULT_DICT_NAME)
-    tags_cache = Path(tk.tmp_dir) / "jieba-postags.marshal"
-    tags = None
-    try:
-        if tags_cache.is_file() and tags_cache.stat().st_mtime >= os.path.getmtime(source):
-            tags = marshal.loads(tags_cache.read_bytes())
-    except (OSError, ValueError, EOFError):
-        tags = None
-    if not isinstance(tags, dict):
-        loader = pseg.POSTokenizer.__new__(pseg.POSTokenizer)
-        loader.load_word_tag(tk.get_dict_file())
-        tags = loader.word_tag_tab
-        with contextlib.suppress(OSError):  # a cache we cannot write only costs time
-            fd, tmp = tempfile.mkstemp(dir=tk.tmp_dir, prefix=".postags.")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(marshal.dumps(tags))
-            os.replace(tmp, tags_cache)
-    return tk, tags
+    return tk, pseg.dt.word_tag_tab
 
 
 class Segmenter:
