@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import threading
@@ -394,6 +395,79 @@ def test_6_the_server_names_the_build_it_serves(client, real_build):
     from kg.read.store import published
 
     assert client.get("/sparql", params={"query": "ASK {}"}).headers["x-kg-build"] == published(real_build).id
+
+
+PROBE = f"ASK {{ <{ID}reload-probe> ?p ?o }}"
+
+
+def _probe_quad():
+    return ox.Quad(ox.NamedNode(ID + "reload-probe"), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                   ox.Literal("reload probe"), ox.NamedNode("https://w3id.org/yufeng-kg/graph/registry"))
+
+
+def _small_quads(real_build: Path) -> list:
+    """The ontology and registry graphs of the real build: a small build a server can serve."""
+    from kg.read.store import read_quads
+
+    return [q for q in read_quads(real_build) if q.graph_name.value.rsplit("/", 1)[-1] in ("ontology", "registry")]
+
+
+def _wait_for_build(c, build_id: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if c.get("/sparql", params={"query": "ASK {}"}).headers["x-kg-build"] == build_id:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the server did not switch to build {build_id} within {seconds:g} s")
+
+
+def test_6_a_running_server_serves_each_new_build_and_never_a_broken_one(tmp_path, real_build):
+    import kg.pipeline.build as b
+    from kg.read.store import published
+
+    out = tmp_path / "build"
+    quads = _small_quads(real_build)
+    b.write_outputs(quads, {"tag": "first"}, out)
+    first = published(out)
+    with TestClient(create_app(out, Settings(timeout=2.0, threads=1, slow_threads=1, reload_interval=0.2))) as c:
+        r = c.get("/sparql", params={"query": PROBE})
+        assert r.headers["x-kg-build"] == first.id and r.json()["boolean"] is False
+        b.write_outputs(quads + [_probe_quad()], {"tag": "second"}, out)
+        second = published(out)
+        _wait_for_build(c, second.id)
+        r = c.get("/sparql", params={"query": PROBE})
+        assert r.headers["x-kg-build"] == second.id and r.json()["boolean"] is True
+        assert c.get("/id/reload-probe", headers={"Accept": "text/turtle"}).status_code == 200
+        # a published release that does not match its manifest is not switched to
+        broken = out / "releases" / "99999999T999999Z-broken"
+        shutil.copytree(second.path, broken)
+        with open(broken / "kg.nq", "r+b") as f:
+            f.truncate(100)
+        b.publish(out, broken)
+        time.sleep(1.5)  # several looks at the published build
+        r = c.get("/sparql", params={"query": PROBE})
+        assert r.status_code == 200 and r.headers["x-kg-build"] == second.id and r.json()["boolean"] is True
+
+
+def test_6_a_build_does_not_remove_the_release_a_server_serves(tmp_path, real_build):
+    import kg.pipeline.build as b
+    from kg.read.store import published
+
+    out = tmp_path / "build"
+    quads = _small_quads(real_build)
+    b.write_outputs(quads, {"tag": "served"}, out)
+    served = published(out)
+    settings = Settings(timeout=1.0, threads=1, slow_threads=1, reload=False)
+    with TestClient(create_app(out, settings)) as c:
+        for tag in ("next", "after"):  # two builds: the served release would be pruned (keep=2)
+            b.write_outputs(quads, {"tag": tag}, out)
+        assert served.path.is_dir() and (served.path / "kg.nq").is_file()
+        # a worker killed at its deadline is replaced from the release still being served
+        assert c.get("/sparql", params={"query": CARTESIAN_COUNT}).status_code == 504
+        assert c.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+    b.write_outputs(quads, {"tag": "last"}, out)  # no longer served: pruned like any other
+    assert not served.path.exists()
+    assert len(list((out / "releases").iterdir())) == 2
 
 
 # ----- 7. bad files -----------------------------------------------------------------------------

@@ -19,7 +19,9 @@ Nothing a request does can stop the server: queries run in worker processes
 die; a client whose queries run slow is held to a share of the workers; idle and slow
 connections are closed and open connections are capped (:class:`GuardedH11Protocol`). The
 server serves the published build (``build/current``) and names it in ``X-KG-Build`` and in the
-service description.
+service description; when ``kg build`` publishes a new one, the server opens it beside the old and
+switches (:func:`watch_builds`): each request is answered from one build, start to end, and a build
+does not remove the release a running server still serves (:func:`kg.read.store.hold`).
 """
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ from kg.views import viz
 from kg.server.explorer_api import BadParameter, ExplorerAPI, NotFound
 from kg.namespaces import ID, SOURCE, curie
 from kg.read import runner
-from kg.read.store import load_nq, published
+from kg.read.store import BuildUnreadable, hold, load_nq, published
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES = WEB / "templates"
@@ -101,6 +103,11 @@ class Settings:
     """Seconds a connection may take to send a request's headers (slow or idle clients are closed)."""
     keep_alive: float = 5.0
     """Seconds an idle keep-alive connection stays open."""
+    reload: bool = True
+    """Serve a new build as soon as ``kg build`` publishes it (requests already running finish on
+    the build they started on)."""
+    reload_interval: float = 2.0
+    """Seconds between two looks at the published build."""
     cache_mb: int = 64
     """Memory kept for the answers of recent queries (MiB; 0 = none). The build a server serves never
     changes, so a repeated query (a dashboard's, a page's) is answered from memory."""
@@ -191,17 +198,18 @@ def with_bindings(text: str, bindings: dict[str, str]) -> str:
 class Site:
     """The store and everything derived from it that the handlers share (read-only)."""
 
-    def __init__(self, build_dir: Path, settings: Settings):
+    def __init__(self, build_dir: Path, settings: Settings, clients: Clients | None = None):
         self.build_dir = Path(build_dir)
         self.settings = settings
         self.release = published(self.build_dir)
         self.build_id = self.release.id or "unversioned"
+        self._hold = hold(self.release)  # a build does not remove the release a server serves
         self.store = load_nq(self.release.nq)
         self.queries = runner.WorkerPool(
             runner.WorkerConfig(str(self.release.nq), "kg.server.sparql:answer_in_worker", settings.query_memory_mb),
             size=settings.threads + settings.slow_threads, slow_after=settings.slow_after)
         self.queries.start()
-        self.clients = Clients(settings)
+        self.clients = clients or Clients(settings)  # who is slow outlives a change of build
         self.explorer = ExplorerAPI(self.store)
         self.index = self.explorer.viz.index
         self.describer = self.explorer.viz.describer
@@ -238,6 +246,9 @@ class Site:
 
     def close(self) -> None:
         self.queries.close()
+        if self._hold is not None:
+            self._hold.close()
+            self._hold = None
 
     def describe(self, iri: str):
         """Describer.describe, cached (the graph does not change while the server runs)."""
@@ -293,14 +304,17 @@ class HeadersMiddleware:
     A response may set its own Content-Security-Policy (the explorer page adds hashes).
     """
 
-    def __init__(self, app, build_id: str = ""):
+    def __init__(self, app, current_site):
         self.app = app
-        self.build_id = build_id
+        self.current_site = current_site
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # the build a request is answered from is fixed when it arrives (see site_of)
+        site = scope["kg.site"] = self.current_site()
+        build_id = site.build_id.encode("ascii", "replace")
         if scope["method"] == "OPTIONS" and _known_path(scope["path"]):
             headers = [(b"allow", b"GET, HEAD, POST, OPTIONS"),(b"access-control-allow-origin", b"*"),
                        (b"access-control-allow-methods", b"GET, HEAD, POST, OPTIONS"),
@@ -314,7 +328,7 @@ class HeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
-                extra = [(b"x-kg-build", self.build_id.encode("ascii", "replace")),
+                extra = [(b"x-kg-build", build_id),
                          (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
                          (b"x-frame-options", b"DENY"), (b"access-control-allow-origin", b"*"),
                          (b"access-control-expose-headers",
@@ -325,6 +339,12 @@ class HeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def site_of(request: Request) -> Site:
+    """The site (build) a request is answered from: the one published when the request arrived,
+    so that one request never mixes two builds, even when a new one is published meanwhile."""
+    return request.scope.get("kg.site") or request.app.state.site
 
 
 _KNOWN = re.compile(r"^/(|sparql|query|ontology(\.\w+)?|\.well-known/void|favicon\.ico|"
@@ -488,7 +508,7 @@ PROTOCOL_DATASET = ("default-graph-uri", "named-graph-uri")
 
 async def sparql_endpoint(request: Request) -> Response:
     """The SPARQL 1.1 Protocol query operation."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     settings = site.settings
     limit = settings.max_query_bytes
     url_params = list(request.query_params.multi_items())
@@ -608,7 +628,7 @@ def choose_media_type(form: str, accept: str | None, fmt: str | None) -> str:
 def service_description(request: Request) -> Response:
     """The SPARQL 1.1 Service Description (Turtle, or another RDF format by Accept); browsers that
     prefer HTML are sent to the query page."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     try:
         media_type = conneg.negotiate(request.headers.get("accept"), ["text/turtle", HTML] + LD_TYPES[2:])
     except conneg.NotAcceptable as exc:
@@ -660,7 +680,7 @@ def not_found_page(site: Site, request: Request, message: str, status: int = 404
 
 def resource_page(request: Request) -> Response:
     """/id/{slug} and /source/{id}: the resource in HTML, Turtle, JSON-LD, N-Triples or RDF/XML."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     base = str(ID) if request.url.path.startswith("/id/") else str(SOURCE)
     slug, media_type = _choose(request, request.path_params["rest"])
     if not linked_data.slug_ok(slug):
@@ -722,7 +742,7 @@ def _document_titles(site: Site, documents: list[str]) -> dict[str, str]:
 
 def ontology_page(request: Request) -> Response:
     """/ontology (and .ttl, .jsonld, ...): the ontology's documentation or its RDF."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     suffix = request.path_params.get("suffix")
     media_type = SUFFIXES.get("." + suffix) if suffix else None
     if suffix and media_type is None:
@@ -744,7 +764,7 @@ def ontology_page(request: Request) -> Response:
 
 def void_page(request: Request) -> Response:
     """/.well-known/void: build/void.ttl when the build has it."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     if site.void is None:
         return text_error(404, "no VoID description in this build (void.ttl is missing); "
                                "the SPARQL service description is at /sparql")
@@ -757,7 +777,7 @@ def dump_file(request: Request) -> Response:
 
     from kg.pipeline.void import DUMPS
 
-    site: Site = request.app.state.site
+    site = site_of(request)
     name = request.path_params["name"]
     path = site.release.path / name
     if name not in DUMPS or not path.is_file():
@@ -771,7 +791,7 @@ def dump_file(request: Request) -> Response:
 
 def query_page(request: Request) -> Response:
     """/query: YASGUI with the named queries as tabs."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     data = [{"name": e.name, "zh": e.question_zh, "en": e.question_en, "query": e.text} for e in site.examples]
     # YASGUI (CodeMirror, DataTables) writes style attributes into its markup: allow inline
     # styles on this page only; scripts stay 'self'.
@@ -796,7 +816,7 @@ def _inline_hashes(page: str) -> tuple[list[str], list[str]]:
 
 def explorer_page(request: Request) -> Response:
     """/: the explorer (kg.views.viz in server mode) or, without kg.views.viz, a page of links."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     if not hasattr(site, "_home"):
         site._home = _explorer_html(site)
     page, csp = site._home
@@ -831,7 +851,7 @@ def api(fn):
     """Wrap an API handler: JSON out, 400/404 with {"error": ...}."""
     def handler(request: Request) -> Response:
         try:
-            return JSONResponse(fn(request.app.state.site.explorer, request))
+            return JSONResponse(fn(site_of(request).explorer, request))
         except BadParameter as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         except NotFound as exc:
@@ -904,16 +924,60 @@ def create_app(build_dir: Path, settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
+        watcher = asyncio.create_task(watch_builds(app)) if settings.reload else None
         try:
             yield
         finally:
-            site.close()
+            if watcher is not None:
+                watcher.cancel()
+            app.state.site.close()
+            for old in app.state.retired:
+                old.close()
 
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found}, lifespan=lifespan)
     app.state.site = site
+    app.state.retired = []
     app.state.settings = settings
-    app.add_middleware(HeadersMiddleware, build_id=site.build_id)
+    app.add_middleware(HeadersMiddleware, current_site=lambda: app.state.site)
     return app
+
+
+async def watch_builds(app: Starlette) -> None:
+    """Serve each build ``kg build`` publishes: every ``reload_interval`` seconds, look at the
+    published release; when it changed, open it beside the one being served (store, workers), then
+    switch to it in one assignment. Requests that arrived before keep their build to the end; the
+    old one is closed once they are done. A new build that cannot be opened is reported once and
+    the old one stays served."""
+    loop = asyncio.get_running_loop()
+    refused: Path | None = None
+    while True:
+        current: Site = app.state.site
+        await asyncio.sleep(current.settings.reload_interval)
+        try:
+            release = published(current.build_dir)
+        except BuildUnreadable:
+            continue  # mid-switch, or broken: what is served stays
+        if release.path == current.release.path or release.path == refused:
+            continue
+        try:
+            new = await loop.run_in_executor(None, Site, current.build_dir, current.settings, current.clients)
+        except (BuildUnreadable, runner.WorkerUnavailable, OSError, ValueError) as exc:
+            refused = release.path
+            print(f"kg: the new build {release.id} cannot be served ({exc}); still serving {current.build_id}",
+                  file=sys.stderr)
+            continue
+        refused = None
+        app.state.site = new
+        print(f"kg: now serving build {new.build_id} ({len(new.store)} quads)", file=sys.stderr)
+        app.state.retired.append(current)
+        loop.call_later(current.settings.timeout + 5.0, _retire, app, current)
+
+
+def _retire(app: Starlette, site: Site) -> None:
+    """Close a site no request can still be using (they run at most the query time limit)."""
+    site.close()
+    if site in app.state.retired:
+        app.state.retired.remove(site)
 
 
 # ----- the CLI --------------------------------------------------------------------------------
@@ -1002,7 +1066,7 @@ def cmd_serve(args) -> int:
                         slow_threads=args.slow_threads,
                         query_memory_mb=args.query_memory, max_connections=max_connections,
                         header_timeout=args.header_timeout, keep_alive=min(5.0, args.header_timeout),
-                        cache_mb=args.cache_mb)
+                        cache_mb=args.cache_mb, reload=not args.no_reload)
     t0 = time.perf_counter()
     app = create_app(build_dir, settings)
     site = app.state.site
@@ -1016,12 +1080,13 @@ def cmd_serve(args) -> int:
     options = uvicorn_options(settings)
     if args.workers > 1:
         # Each worker process loads its own copy of the store (the graph is small and read-only),
-        # so Python's per-request work runs on several cores.
-        os.environ[_CONFIG_ENV] = json.dumps({"build_dir": str(build_dir), **asdict(settings)})
+        # so Python's per-request work runs on several cores. uvicorn starts them by spawning, so
+        # the app and the guarded protocol are named by import path and read the settings from
+        # the environment (kg.server.protocol). Per-client limits hold per process.
+        os.environ[CONFIG_ENV] = json.dumps({"build_dir": str(build_dir), **asdict(settings)})
         site.close()
         del app
-        # the guarded protocol class cannot cross into uvicorn's spawned processes: plain h11 there
-        options.pop("http")
+        options["http"] = "kg.server.protocol:GuardedH11"
         uvicorn.run("kg.server.serve:app_from_env", factory=True, workers=args.workers, host=args.host,
                     port=args.port, **options)
     else:
@@ -1052,14 +1117,19 @@ def _check_port_free(host: str, port: int) -> None:
                              f"is another server running? choose another with --port") from None
 
 
-_CONFIG_ENV = "KG_SERVE_CONFIG"
+CONFIG_ENV = "KG_SERVE_CONFIG"
+
+
+def config_from_env() -> tuple[Path, Settings]:
+    """The build folder and settings ``kg serve --workers N`` passes to its processes."""
+    config = json.loads(os.environ[CONFIG_ENV])
+    build_dir = Path(config.pop("build_dir"))
+    return build_dir, Settings(**config)
 
 
 def app_from_env() -> Starlette:
     """The app for a worker process started by ``kg serve --workers N`` (settings from the environment)."""
-    config = json.loads(os.environ[_CONFIG_ENV])
-    build_dir = Path(config.pop("build_dir"))
-    return create_app(build_dir, Settings(**config))
+    return create_app(*config_from_env())
 
 
 def register(subparsers) -> None:
@@ -1081,6 +1151,8 @@ def register(subparsers) -> None:
                    help="seconds a connection may take to send a request (idle and slow clients are closed; default 10)")
     p.add_argument("--max-connections", type=int, default=1000,
                    help="open connections at most (default 1000, or fewer if the file limit is lower)")
+    p.add_argument("--no-reload", action="store_true",
+                   help="keep serving the build found at start, even when `kg build` publishes a new one")
     p.add_argument("--cache-mb", type=int, default=64, metavar="MIB",
                    help="memory for the answers of recent queries, answered again from memory (default 64; 0: none)")
     p.add_argument("--workers", type=int, default=1,
