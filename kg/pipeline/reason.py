@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
@@ -58,16 +59,43 @@ def reasoner_input(ontology: Graph, data: Graph) -> Graph:
     return out
 
 
+def reasoner_triples(ontology: Graph, data) -> set[ox.Triple]:
+    """:func:`reasoner_input` as a set of Oxigraph triples, from an rdflib Graph or from Oxigraph
+    quads (the union of their graphs): what :func:`reason` writes for HermiT."""
+    from kg.read.store import to_oxigraph_term
+
+    if isinstance(data, Graph):
+        return {ox.Triple(*map(to_oxigraph_term, t)) for t in reasoner_input(ontology, data)}
+    unsupported = {ox.NamedNode(str(d)) for d in _UNSUPPORTED}
+    rdf_type = ox.NamedNode(str(RDF.type))
+    skip_types = {ox.NamedNode(str(t)) for t in _SKIP_TYPES}
+    skip = {q.subject for q in data if q.predicate == rdf_type and q.object in skip_types}
+    out = set()
+    literal = ox.NamedNode(str(RDFS.Literal))
+    memo: dict = {}
+    for triple in ontology:
+        s, p, o = (memo[t] if t in memo else memo.setdefault(t, to_oxigraph_term(t)) for t in triple)
+        out.add(ox.Triple(s, p, literal if o in unsupported else o))
+    for q in data:
+        if q.subject in skip or q.object in skip:
+            continue
+        if isinstance(q.object, ox.Literal) and q.object.datatype in unsupported:
+            continue
+        out.add(ox.Triple(q.subject, q.predicate, q.object))
+    return out
+
+
 def java_available() -> bool:
     import owlready2
 
     return shutil.which(owlready2.JAVA_EXE) is not None
 
 
-def reason(ontology: Graph, data: Graph, *, max_triples: int = DEFAULT_MAX_TRIPLES) -> ReasonResult:
+def reason(ontology: Graph, data: Graph | list[ox.Quad], *, max_triples: int = DEFAULT_MAX_TRIPLES) -> ReasonResult:
     """Run HermiT over ontology + data.
 
     Args:
+        data: the asserted data, an rdflib Graph or Oxigraph quads (the union of their graphs).
         max_triples: above this many input triples, reasoning is skipped (HermiT does not
             finish 1M triples in 15 minutes); the result says so.
     Raises:
@@ -77,7 +105,7 @@ def reason(ontology: Graph, data: Graph, *, max_triples: int = DEFAULT_MAX_TRIPL
     import owlready2
     from owlready2 import OwlReadyInconsistentOntologyError, OwlReadyJavaError, World, sync_reasoner_hermit
 
-    graph = reasoner_input(ontology, data)
+    graph = reasoner_triples(ontology, data)
     if len(graph) > max_triples:
         return ReasonResult(True, input_triples=len(graph),
                             skipped=f"{len(graph)} triples exceed the reasoning bound of {max_triples}")
@@ -88,7 +116,7 @@ def reason(ontology: Graph, data: Graph, *, max_triples: int = DEFAULT_MAX_TRIPL
         )
     with tempfile.TemporaryDirectory(prefix="kg-reason-") as tmp:
         path = os.path.join(tmp, "input.nt")
-        graph.serialize(path, format="nt", encoding="utf-8")
+        ox.serialize(graph, path, format=ox.RdfFormat.N_TRIPLES)
         world = World()
         world.get_ontology("file://" + path).load(format="ntriples")
         before = set(world.as_rdflib_graph())
@@ -101,12 +129,13 @@ def reason(ontology: Graph, data: Graph, *, max_triples: int = DEFAULT_MAX_TRIPL
             raise KGError(f"the reasoner failed: {first.strip()}") from exc
         after = set(world.as_rdflib_graph())
         world.close()
-    asserted = set(graph)
     inferred = Graph()
     for s, p, o in after - before:
         if not (isinstance(s, URIRef) and isinstance(o, URIRef)) or str(s) == "http://inferrences":
             continue
-        if (s, p, o) in asserted or o in (OWL.Thing, OWL.NamedIndividual) or p in (RDFS.subClassOf, OWL.equivalentClass):
+        if ox.Triple(ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o)) in graph:
+            continue
+        if o in (OWL.Thing, OWL.NamedIndividual) or p in (RDFS.subClassOf, OWL.equivalentClass):
             continue
         if p == RDF.type and o in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty):
             continue
