@@ -127,20 +127,28 @@ def document_iri(doc_id: str) -> URIRef:
 
 
 class _GraphSink:
-    """One named graph of an rdfize run: ``add`` puts (s, p, o, graph) into the run's set of quads.
+    """One named graph of an rdfize run: ``add`` appends (s, p, o, graph) to the run's quads.
 
-    A plain set (a dict, for a stable order) rather than an rdflib Dataset: adding to rdflib's
-    memory store costs ~20 µs a triple (its indexes), the larger part of rdfize at 10x data.
+    A plain list (duplicates are removed by whoever reads it: the Dataset, or the set of Oxigraph
+    quads) rather than an rdflib Dataset: adding to rdflib's memory store costs ~20 µs a triple
+    (its indexes, and hashing rdflib terms in Python), the larger part of rdfize at 10x data.
     """
 
     __slots__ = ("quads", "name")
 
-    def __init__(self, quads: dict, name: URIRef):
+    def __init__(self, quads: list, name: URIRef):
         self.quads = quads
         self.name = name
 
     def add(self, triple: tuple) -> None:
-        self.quads[(*triple, self.name)] = None
+        s, p, o = triple
+        self.quads.append((s, p, o, self.name))
+
+
+# rdflib's namespace attributes build a new URIRef (and validate it) on every access: taken once.
+_TYPE, _STATEMENT, _SUBJECT, _PREDICATE, _OBJECT = RDF.type, RDF.Statement, RDF.subject, RDF.predicate, RDF.object
+_SOURCE_OF, _MODALITY, _EVIDENCE, _QUALIFIER = DCTERMS.source, YF.modality, YF.evidence, YF.qualifier
+_SUPPORT, _STATED, _IMPLIED = YF.support, ID["support-stated"], ID["support-implied"]
 
 
 class _Builder:
@@ -150,7 +158,8 @@ class _Builder:
         self.terms = Terms.from_ontology(onto)
         self.sources = sources
         self.errors = errors
-        self.quads: dict[tuple, None] = {}  # (s, p, o, graph) of rdflib terms, in insertion order
+        self.quads: list[tuple] = []  # (s, p, o, graph) of rdflib terms, duplicates included
+        self.spans_added: dict[tuple, URIRef] = {}  # (graph, document, span) -> its node
         names = Graph()
         bind_all(names)
         self.namespaces = names.namespace_manager
@@ -335,31 +344,32 @@ class _Builder:
                 continue
             if qualifier is not None and rec.defines:
                 facts.append((YF.qualifier, qualifier, ()))  # the fact node is the qualified number
+            modality = ID["modality-" + rec.modality] if rec.modality else None
             for p, o, own_spans in facts:
                 g.add((s, p, o))
-                if p == YF.modality:
+                if p == _MODALITY:
                     continue
                 # support qualifies what the record asserts, not the node's identity (type, names)
                 support = "stated" if p in _IDENTITY else (rec.support or "stated")
                 spans = own_spans or rec.spans
                 st = statement_iri(gid, s, p, o, spans, rec.modality, support)
-                g.add((st, RDF.type, RDF.Statement))
-                g.add((st, RDF.subject, s))
-                g.add((st, RDF.predicate, p))
-                g.add((st, RDF.object, o))
-                g.add((st, DCTERMS.source, d))
-                if rec.modality:
-                    g.add((st, YF.modality, ID["modality-" + rec.modality]))
+                g.add((st, _TYPE, _STATEMENT))
+                g.add((st, _SUBJECT, s))
+                g.add((st, _PREDICATE, p))
+                g.add((st, _OBJECT, o))
+                g.add((st, _SOURCE_OF, d))
+                if modality is not None:
+                    g.add((st, _MODALITY, modality))
                 for span in spans:
-                    g.add((st, YF.evidence, self.add_span(g, doc.id, span)))
+                    g.add((st, _EVIDENCE, self.add_span(g, doc.id, span)))
                 self.add_support(g, st, rec if support == "implied" else None, doc.id)
                 if p in quantities:
-                    g.add((st, YF.qualifier, qualifier))
+                    g.add((st, _QUALIFIER, qualifier))
 
     def add_support(self, g: _GraphSink, st: URIRef, rec: Record | None, doc_id: str) -> None:
         """Mark a statement stated (rec None), or implied with the record's reason and the spans
         the inference rests on."""
-        g.add((st, YF.support, ID["support-" + ("implied" if rec is not None else "stated")]))
+        g.add((st, _SUPPORT, _IMPLIED if rec is not None else _STATED))
         if rec is not None:
             for lang, reason in sorted(rec.support_reason.items()):
                 g.add((st, YF.supportReason, Literal(reason, lang=lang)))
@@ -367,7 +377,12 @@ class _Builder:
                 g.add((st, YF.supportSpan, self.add_span(g, doc_id, span)))
 
     def add_span(self, g: _GraphSink, doc_id: str, span: Span) -> URIRef:
-        node = span_iri(doc_id, span)
+        """The span's node, its selectors and quote added to g once (many statements cite one span)."""
+        key = (g.name, doc_id, span)
+        node = self.spans_added.get(key)
+        if node is not None:
+            return node
+        node = self.spans_added[key] = span_iri(doc_id, span)
         pos = URIRef(str(node) + "/position")
         g.add((node, RDF.type, YF.TextSpan))
         g.add((node, RDF.type, OA.SpecificResource))

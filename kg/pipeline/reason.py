@@ -8,6 +8,7 @@ OWL 2 datatype map (HermiT refuses xsd:date, xsd:gYear, xsd:gYearMonth). The inf
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -91,19 +92,23 @@ def java_available() -> bool:
     return shutil.which(owlready2.JAVA_EXE) is not None
 
 
-def reason(ontology: Graph, data: Graph | list[ox.Quad], *, max_triples: int = DEFAULT_MAX_TRIPLES) -> ReasonResult:
+def reason(ontology: Graph, data: Graph | list[ox.Quad], *, max_triples: int = DEFAULT_MAX_TRIPLES,
+           engine: str = "hermit") -> ReasonResult:
     """Run HermiT over ontology + data.
 
     Args:
         data: the asserted data, an rdflib Graph or Oxigraph quads (the union of their graphs).
         max_triples: above this many input triples, reasoning is skipped (HermiT does not
             finish 1M triples in 15 minutes); the result says so.
+        engine: ``hermit`` (default) runs HermiT's command line on the input directly, with a JVM
+            tuned for one short run (client compiler only, serial GC: half the CPU time);
+            ``owlready2`` goes through owlready2's World and ``sync_reasoner_hermit`` (the
+            reference: tests/test_build.py checks both infer the same triples).
     Raises:
         JavaMissing: no `java` on PATH.
         NonConformance: HermiT reports the ontology inconsistent.
     """
     import owlready2
-    from owlready2 import OwlReadyInconsistentOntologyError, OwlReadyJavaError, World, sync_reasoner_hermit
 
     graph = reasoner_triples(ontology, data)
     if len(graph) > max_triples:
@@ -114,6 +119,25 @@ def reason(ontology: Graph, data: Graph | list[ox.Quad], *, max_triples: int = D
             f"the reasoner (HermiT) needs Java, and `{owlready2.JAVA_EXE}` is not on PATH: "
             "install a JRE (apt-get install default-jre-headless) or skip reasoning (kg build --no-reason)"
         )
+    derived = _hermit(graph) if engine == "hermit" else _owlready2(graph)
+    inferred = Graph()
+    for s, p, o in derived:
+        if not (isinstance(s, URIRef) and isinstance(o, URIRef)) or str(s) == "http://inferrences":
+            continue
+        if ox.Triple(ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o)) in graph:
+            continue
+        if o in (OWL.Thing, OWL.NamedIndividual) or p in (RDFS.subClassOf, OWL.equivalentClass):
+            continue
+        if p == RDF.type and o in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty):
+            continue
+        inferred.add((s, p, o))
+    return ReasonResult(True, inferred=inferred, input_triples=len(graph))
+
+
+def _owlready2(graph: set[ox.Triple]) -> set[tuple]:
+    """Triples owlready2's World holds after ``sync_reasoner_hermit`` and did not hold before."""
+    from owlready2 import OwlReadyInconsistentOntologyError, OwlReadyJavaError, World, sync_reasoner_hermit
+
     with tempfile.TemporaryDirectory(prefix="kg-reason-") as tmp:
         path = os.path.join(tmp, "input.nt")
         ox.serialize(graph, path, format=ox.RdfFormat.N_TRIPLES)
@@ -129,15 +153,83 @@ def reason(ontology: Graph, data: Graph | list[ox.Quad], *, max_triples: int = D
             raise KGError(f"the reasoner failed: {first.strip()}") from exc
         after = set(world.as_rdflib_graph())
         world.close()
-    inferred = Graph()
-    for s, p, o in after - before:
-        if not (isinstance(s, URIRef) and isinstance(o, URIRef)) or str(s) == "http://inferrences":
+    return after - before
+
+
+# HermiT's command-line output (org.semanticweb.HermiT.cli.CommandLine -c -O -D -I -Y), read as
+# owlready2's sync_reasoner_hermit reads it: axioms of named terms, and known property instances.
+_AXIOM = re.compile(r"^([A-Za-z]+)\( ((?:<(?:[^>]+)>\s*)+) \)$", re.MULTILINE)
+_INSTANCES = re.compile(r"^<([^>]+)> \(known instances:\s*(.*?)(?:\s*\|\s*)possible instances:\s*(.*?)\s*\)",
+                        re.MULTILINE)
+_AXIOM_TRIPLE = {  # relation -> (predicate, both directions)
+    "SubClassOf": (RDFS.subClassOf, False), "SubPropertyOf": (RDFS.subPropertyOf, False),
+    "SubObjectPropertyOf": (RDFS.subPropertyOf, False), "SubDataPropertyOf": (RDFS.subPropertyOf, False),
+    "Type": (RDF.type, False), "EquivalentClasses": (OWL.equivalentClass, True),
+    "EquivalentObjectProperties": (OWL.equivalentProperty, True),
+    "EquivalentDataProperties": (OWL.equivalentProperty, True),
+}
+_OWL = str(OWL)
+_JVM_OPTIONS = ("-Xmx2000M", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
+"""One short run: the client compiler alone and the serial collector halve HermiT's CPU time
+(JIT and GC threads otherwise compete for the cores); 2000 MB as owlready2 gives it."""
+
+
+def _hermit(graph: set[ox.Triple]) -> set[tuple]:
+    """What HermiT derives from the input triples, as owlready2 would add it to its World:
+    each axiom HermiT reports between named terms (types, subclasses, subproperties, equivalences)
+    and each known property instance whose triple, or its inverse's, is not already there.
+
+    Raises:
+        NonConformance: inconsistent. KGError: HermiT failed.
+    """
+    import subprocess
+
+    import owlready2
+
+    here = os.path.dirname(owlready2.__file__)
+    classpath = os.pathsep.join([os.path.join(here, "hermit"), os.path.join(here, "hermit", "HermiT.jar")])
+    with tempfile.TemporaryDirectory(prefix="kg-reason-") as tmp:
+        path = os.path.join(tmp, "input.nt")
+        ox.serialize(graph, path, format=ox.RdfFormat.N_TRIPLES)
+        command = [owlready2.JAVA_EXE, *_JVM_OPTIONS, "-cp", classpath, "org.semanticweb.HermiT.cli.CommandLine",
+                   "-c", "-O", "-D", "-I", "-Y", "file://" + path]
+        proc = subprocess.run(command, capture_output=True)
+    output = proc.stdout.decode("utf-8", "replace").replace("\r", "")
+    if proc.returncode != 0:
+        message = (proc.stderr or proc.stdout).decode("utf-8", "replace")
+        if proc.returncode == 1 and "Inconsistent ontology" in message + output:
+            raise NonConformance("HermiT: the ontology and data are inconsistent")
+        first = next((ln for ln in message.splitlines() if "Exception" in ln), message[:300])
+        raise KGError(f"the reasoner failed: {first.strip()}")
+    return _read_hermit(output, graph)
+
+
+def _read_hermit(output: str, graph: set[ox.Triple]) -> set[tuple]:
+    derived: set[tuple] = set()
+    for relation, iris in _AXIOM.findall(output):
+        terms = iris[1:-1].split("> <")
+        predicate, symmetric = _AXIOM_TRIPLE[relation]
+        if not symmetric:
+            if not terms[0].startswith(_OWL):
+                derived.update((URIRef(terms[0]), predicate, URIRef(t)) for t in terms[1:])
             continue
-        if ox.Triple(ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o)) in graph:
+        if any(t == _OWL + "Nothing" for t in terms):
+            continue  # an unsatisfiable class: equivalent to owl:Nothing, dropped by the caller
+        named = [t for t in terms if not t.startswith(_OWL)]
+        derived.update((URIRef(a), predicate, URIRef(b)) for a in named for b in named if a != b)
+    inverse: dict[str, str] = {}
+    inverse_of = ox.NamedNode(str(OWL.inverseOf))
+    for t in graph:
+        if t.predicate == inverse_of and isinstance(t.subject, ox.NamedNode) and isinstance(t.object, ox.NamedNode):
+            inverse[t.subject.value], inverse[t.object.value] = t.object.value, t.subject.value
+    for prop, known, _possible in _INSTANCES.findall(output):
+        known = known[1:-1]
+        if not known.strip():
             continue
-        if o in (OWL.Thing, OWL.NamedIndividual) or p in (RDFS.subClassOf, OWL.equivalentClass):
-            continue
-        if p == RDF.type and o in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty):
-            continue
-        inferred.add((s, p, o))
-    return ReasonResult(True, inferred=inferred, input_triples=len(graph))
+        inv = inverse.get(prop)
+        for pair in known.split(")("):
+            a, b = pair[1:-1].split(">, <", 1)
+            if inv is not None and ox.Triple(ox.NamedNode(b), ox.NamedNode(inv), ox.NamedNode(a)) in graph:
+                continue  # stated the other way round: owlready2 does not add it either
+            derived.add((URIRef(a), URIRef(prop), URIRef(b)))
+    return derived
