@@ -32,7 +32,7 @@ from kg.pipeline.evidence import read_sources
 from kg.publish.link import add_links, links_graph, load_rows
 from kg.namespaces import ID, INFERRED_GRAPH, LINKS_GRAPH, ONTOLOGY_GRAPH, REGISTRY_GRAPH, YF, curie
 from kg.pipeline.rdfize import rdfize, rdfize_quads
-from kg.pipeline.reason import ReasonResult, reason
+from kg.pipeline.reason import Reasoning, ReasonResult
 from kg.pipeline.records import load_curated
 from kg.pipeline.validate import ValidationReport, data_graph, validate
 
@@ -166,18 +166,26 @@ def build(
     say(f"loading curated data from {data_dir}")
     quads, warnings = asserted_quads(data_dir, sources_dir, ontology, timings)
     t = time.perf_counter()
-    say("validating (SHACL and check queries)")
-    validation = validate(quads, ontology, shapes, paths.queries_dir())
-    t = _lap(timings, "validate", t)
-    if not validation.conforms:
-        raise NonConformance("the data does not conform:\n" + validation.text())
-    result = None
-    if with_reasoning:
-        say("reasoning (owlready2 + HermiT)")
-        result = reason(ontology, quads)
-        t = _lap(timings, "reason", t)
-        if result.skipped:
-            warnings.append("reasoning skipped: " + result.skipped)
+    # HermiT (a Java process) reasons while Python validates: the two stages overlap on 2 cores.
+    # Its errors wait for the validation, so invalid data is still reported as such first.
+    reasoning = Reasoning(ontology, quads) if with_reasoning else None
+    t = _lap(timings, "reason", t)
+    try:
+        say("validating (SHACL and check queries)" + (" while HermiT reasons" if reasoning else ""))
+        validation = validate(quads, ontology, shapes, paths.queries_dir())
+        t = _lap(timings, "validate", t)
+        if not validation.conforms:
+            raise NonConformance("the data does not conform:\n" + validation.text())
+        result = None
+        if reasoning is not None:
+            say("reasoning (HermiT)")
+            result = reasoning.result()
+            t = _lap(timings, "reason", t)
+            if result.skipped:
+                warnings.append("reasoning skipped: " + result.skipped)
+    finally:
+        if reasoning is not None:
+            reasoning.cancel()
     published = publishable(quads, ontology, result)
     report = make_report(quads, published, validation, result, warnings)
     t = _lap(timings, "report", t)

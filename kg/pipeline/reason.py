@@ -108,18 +108,55 @@ def reason(ontology: Graph, data: Graph | list[ox.Quad], *, max_triples: int = D
         JavaMissing: no `java` on PATH.
         NonConformance: HermiT reports the ontology inconsistent.
     """
-    import owlready2
+    return Reasoning(ontology, data, max_triples=max_triples, engine=engine).result()
 
-    graph = reasoner_triples(ontology, data)
-    if len(graph) > max_triples:
-        return ReasonResult(True, input_triples=len(graph),
-                            skipped=f"{len(graph)} triples exceed the reasoning bound of {max_triples}")
-    if not java_available():
-        raise JavaMissing(
-            f"the reasoner (HermiT) needs Java, and `{owlready2.JAVA_EXE}` is not on PATH: "
-            "install a JRE (apt-get install default-jre-headless) or skip reasoning (kg build --no-reason)"
-        )
-    derived = _hermit(graph) if engine == "hermit" else _owlready2(graph)
+
+class Reasoning:
+    """Reasoning started in the background: HermiT (a Java process) works while the caller does
+    something else (``kg build`` validates meanwhile; on 2 cores the two overlap), then
+    :meth:`result` waits for it; :meth:`cancel` stops it. Errors (Java missing, inconsistency) are
+    raised by :meth:`result`, so a caller that validates first still reports invalid data first.
+    """
+
+    def __init__(self, ontology: Graph, data: Graph | list[ox.Quad], *, max_triples: int = DEFAULT_MAX_TRIPLES,
+                 engine: str = "hermit"):
+        self.graph = reasoner_triples(ontology, data)
+        self.engine = engine
+        self.skipped = (f"{len(self.graph)} triples exceed the reasoning bound of {max_triples}"
+                        if len(self.graph) > max_triples else None)
+        self.error: Exception | None = None
+        self.proc = None
+        self.tmp = None
+        if self.skipped is None and engine == "hermit":
+            try:
+                self.proc, self.tmp = _start_hermit(self.graph)
+            except JavaMissing as exc:
+                self.error = exc
+
+    def cancel(self) -> None:
+        """Stop HermiT (if it runs) and remove its files."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.tmp is not None:
+            self.tmp.cleanup()
+            self.tmp = None
+
+    def result(self) -> ReasonResult:
+        if self.skipped is not None:
+            return ReasonResult(True, input_triples=len(self.graph), skipped=self.skipped)
+        if self.error is not None:
+            raise self.error
+        try:
+            derived = _finish_hermit(self.proc, self.tmp.name, self.graph) if self.engine == "hermit" \
+                else _owlready2(self.graph)
+        finally:
+            self.cancel()
+        return ReasonResult(True, inferred=_inferred(derived, self.graph), input_triples=len(self.graph))
+
+
+def _inferred(derived: set[tuple], graph: set[ox.Triple]) -> Graph:
+    """The derived triples worth publishing: between IRIs, not asserted, not OWL bookkeeping."""
     inferred = Graph()
     for s, p, o in derived:
         if not (isinstance(s, URIRef) and isinstance(o, URIRef)) or str(s) == "http://inferrences":
@@ -131,13 +168,23 @@ def reason(ontology: Graph, data: Graph | list[ox.Quad], *, max_triples: int = D
         if p == RDF.type and o in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty):
             continue
         inferred.add((s, p, o))
-    return ReasonResult(True, inferred=inferred, input_triples=len(graph))
+    return inferred
+
+
+def _java_missing() -> JavaMissing:
+    import owlready2
+
+    return JavaMissing(
+        f"the reasoner (HermiT) needs Java, and `{owlready2.JAVA_EXE}` is not on PATH: "
+        "install a JRE (apt-get install default-jre-headless) or skip reasoning (kg build --no-reason)")
 
 
 def _owlready2(graph: set[ox.Triple]) -> set[tuple]:
     """Triples owlready2's World holds after ``sync_reasoner_hermit`` and did not hold before."""
     from owlready2 import OwlReadyInconsistentOntologyError, OwlReadyJavaError, World, sync_reasoner_hermit
 
+    if not java_available():
+        raise _java_missing()
     with tempfile.TemporaryDirectory(prefix="kg-reason-") as tmp:
         path = os.path.join(tmp, "input.nt")
         ox.serialize(graph, path, format=ox.RdfFormat.N_TRIPLES)
@@ -174,32 +221,49 @@ _JVM_OPTIONS = ("-Xmx2000M", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
 (JIT and GC threads otherwise compete for the cores); 2000 MB as owlready2 gives it."""
 
 
-def _hermit(graph: set[ox.Triple]) -> set[tuple]:
-    """What HermiT derives from the input triples, as owlready2 would add it to its World:
+def _start_hermit(graph: set[ox.Triple]):
+    """HermiT's command line started on the input triples, its output going to a file.
+
+    Returns:
+        (the process, the TemporaryDirectory holding input.nt and output.txt).
+    Raises:
+        JavaMissing: no java.
+    """
+    import subprocess
+
+    import owlready2
+
+    if not java_available():
+        raise _java_missing()
+    here = os.path.dirname(owlready2.__file__)
+    classpath = os.pathsep.join([os.path.join(here, "hermit"), os.path.join(here, "hermit", "HermiT.jar")])
+    tmp = tempfile.TemporaryDirectory(prefix="kg-reason-")
+    path = os.path.join(tmp.name, "input.nt")
+    ox.serialize(graph, path, format=ox.RdfFormat.N_TRIPLES)
+    command = [owlready2.JAVA_EXE, *_JVM_OPTIONS, "-cp", classpath, "org.semanticweb.HermiT.cli.CommandLine",
+               "-c", "-O", "-D", "-I", "-Y", "file://" + path]
+    # output to a file, not a pipe: nobody reads a pipe while the caller validates, and a full
+    # pipe would stop HermiT
+    with open(os.path.join(tmp.name, "output.txt"), "wb") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    return proc, tmp
+
+
+def _finish_hermit(proc, folder: str, graph: set[ox.Triple]) -> set[tuple]:
+    """What HermiT derived from the input triples, as owlready2 would add it to its World:
     each axiom HermiT reports between named terms (types, subclasses, subproperties, equivalences)
     and each known property instance whose triple, or its inverse's, is not already there.
 
     Raises:
         NonConformance: inconsistent. KGError: HermiT failed.
     """
-    import subprocess
-
-    import owlready2
-
-    here = os.path.dirname(owlready2.__file__)
-    classpath = os.pathsep.join([os.path.join(here, "hermit"), os.path.join(here, "hermit", "HermiT.jar")])
-    with tempfile.TemporaryDirectory(prefix="kg-reason-") as tmp:
-        path = os.path.join(tmp, "input.nt")
-        ox.serialize(graph, path, format=ox.RdfFormat.N_TRIPLES)
-        command = [owlready2.JAVA_EXE, *_JVM_OPTIONS, "-cp", classpath, "org.semanticweb.HermiT.cli.CommandLine",
-                   "-c", "-O", "-D", "-I", "-Y", "file://" + path]
-        proc = subprocess.run(command, capture_output=True)
-    output = proc.stdout.decode("utf-8", "replace").replace("\r", "")
-    if proc.returncode != 0:
-        message = (proc.stderr or proc.stdout).decode("utf-8", "replace")
-        if proc.returncode == 1 and "Inconsistent ontology" in message + output:
+    code = proc.wait()
+    with open(os.path.join(folder, "output.txt"), "rb") as f:
+        output = f.read().decode("utf-8", "replace").replace("\r", "")
+    if code != 0:
+        if code == 1 and "Inconsistent ontology" in output:
             raise NonConformance("HermiT: the ontology and data are inconsistent")
-        first = next((ln for ln in message.splitlines() if "Exception" in ln), message[:300])
+        first = next((ln for ln in output.splitlines() if "Exception" in ln), output[:300])
         raise KGError(f"the reasoner failed: {first.strip()}")
     return _read_hermit(output, graph)
 
