@@ -126,15 +126,22 @@ def _dumps(g: Graph, ds: URIRef, base: str) -> None:
 
 def _statistics(g: Graph, ds: URIRef, quads: list[ox.Quad], distinct: set[ox.Triple]) -> None:
     per_graph = Counter(q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode))
-    per_property = Counter(t.predicate.value for t in distinct)
+    per_property: Counter = Counter()
     members: dict[str, set] = defaultdict(set)
-    rdf_type = ox.NamedNode(str(RDF.type))
+    rdf_type, document = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(YF.SourceDocument))
+    # terms are compared as terms (an N-Triples text names exactly one term); one pass, each
+    # term read once (every attribute read makes a new Python object)
+    subjects, objects, documents = set(), set(), []
     for t in distinct:
-        if t.predicate == rdf_type and isinstance(t.object, ox.NamedNode):
-            members[t.object.value].add(t.subject)
-    # terms are compared as terms (an N-Triples text names exactly one term)
-    subjects = {t.subject for t in distinct}
-    objects = {t.object for t in distinct}
+        s, p, o = t.subject, t.predicate, t.object
+        per_property[p] += 1
+        subjects.add(s)
+        objects.add(o)
+        if p == rdf_type and isinstance(o, ox.NamedNode):
+            members[o.value].add(s)
+            if o == document:
+                documents.append(s)
+    per_property = Counter({p.value: n for p, n in per_property.items()})
     base, statements = str(ID), f"{ID}statement/"
     entities = {s for s in subjects if isinstance(s, ox.NamedNode) and s.value.startswith(base)
                 and not s.value.startswith(statements)}
@@ -167,10 +174,8 @@ def _statistics(g: Graph, ds: URIRef, quads: list[ox.Quad], distinct: set[ox.Tri
     for prefix, ns in PREFIXES.items():
         if any(t.startswith(ns) for t in used):
             g.add((ds, VOID.vocabulary, URIRef(ns)))
-    document = ox.NamedNode(str(YF.SourceDocument))
-    for t in distinct:
-        if t.predicate == rdf_type and t.object == document:
-            g.add((ds, DCTERMS.source, URIRef(t.subject.value)))
+    for s in documents:
+        g.add((ds, DCTERMS.source, URIRef(s.value)))
 
 
 def _linksets(g: Graph, ds: URIRef, distinct: set[ox.Triple]) -> None:
