@@ -667,3 +667,29 @@ def test_endpoint_predeclares_prefixes_and_words_errors_like_the_cli(client):
         ox.Store().query(text)
     except SyntaxError as exc:
         assert format_syntax_error(text, exc).splitlines()[0] in r.text
+
+
+# ----- answers of repeated queries ----------------------------------------------------------------
+
+def test_a_repeated_query_is_answered_from_memory_with_the_same_body(client):
+    text = "SELECT ?s WHERE { ?s a yf:Enterprise } ORDER BY ?s # cache probe"
+    first = client.get("/sparql", params={"query": text}, headers={"Accept": "text/csv"})
+    again = client.get("/sparql", params={"query": text}, headers={"Accept": "text/csv"})
+    assert first.status_code == again.status_code == 200
+    assert "x-kg-cache" not in first.headers and again.headers["x-kg-cache"] == "hit"
+    assert again.content == first.content and again.headers["content-type"] == first.headers["content-type"]
+    # the media type is part of what is kept: JSON of the same text is run, not the CSV sent back
+    as_json = client.get("/sparql", params={"query": text}, headers={"Accept": "application/sparql-results+json"})
+    assert "x-kg-cache" not in as_json.headers and as_json.json()["head"]["vars"] == ["s"]
+
+
+def test_failed_queries_are_not_kept_and_cache_can_be_off(real_build):
+    app = create_app(real_build, Settings(cache_mb=0))
+    with TestClient(app) as off:
+        for _ in range(2):
+            r = off.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+            assert r.status_code == 200 and "x-kg-cache" not in r.headers
+    with TestClient(create_app(real_build, Settings())) as on:
+        for _ in range(2):  # a query Oxigraph refuses is not an answer to keep
+            r = on.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p }"})
+            assert r.status_code == 400 and "x-kg-cache" not in r.headers

@@ -35,11 +35,15 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(real_build):
+    yield from start_server(real_build)
+
+
+def start_server(real_build, *options: str):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--build", str(real_build), "--port", str(port),
                              "--timeout", "2", "--threads", "4", "--header-timeout", "1",
-                             "--max-connections", str(MAX_CONNECTIONS)],
+                             "--max-connections", str(MAX_CONNECTIONS), *options],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while True:
@@ -112,6 +116,16 @@ def test_4_connection_flood_is_capped_and_idle_connections_are_closed(server):
 
 def test_4_slow_headers_are_closed(server):
     port, _ = server
+    assert_slow_headers_closed(port)
+
+
+def test_4_the_guards_hold_with_several_server_processes(real_build):
+    for port, _ in start_server(real_build, "--workers", "2", "--threads", "1", "--slow-threads", "1"):
+        for _ in range(2):  # whichever process takes the connection
+            assert_slow_headers_closed(port)
+
+
+def assert_slow_headers_closed(port: int) -> None:
     s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=("127.0.0.3", 0))
     try:
         s.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n")

@@ -413,11 +413,12 @@ def clean_stale(out_dir: Path) -> None:
 
 
 def prune_releases(out_dir: Path, keep: int = 2) -> None:
-    """Keep the published release and the newest others up to keep in all (for a quick rollback)."""
+    """Keep the published release and the newest others up to keep in all (for a quick rollback),
+    and every release a running server still serves (:func:`kg.read.store.in_use`)."""
     current = _current_name(out_dir)
     root = releases_dir(out_dir)
     finished = sorted((r for r in root.iterdir() if (r / kgstore.MANIFEST).is_file()), key=lambda r: r.name)
-    others = [r for r in finished if r.name != current]
+    others = [r for r in finished if r.name != current and not kgstore.in_use(r)]
     for r in others[: max(0, len(others) - (keep - 1))]:
         shutil.rmtree(r, ignore_errors=True)
 

@@ -92,6 +92,14 @@ class Admitted:
     form: str
     uses_service: bool = False
     order: OrderPlan | None = field(default=None, compare=False)
+    text: str | None = field(default=None, compare=False)
+
+    def engine_text(self, original: str) -> str:
+        """The text to give Oxigraph: without the outer ORDER BY that is applied outside it, and
+        with every other ORDER BY made safe (:func:`guard_orders`)."""
+        if self.text is not None:
+            return self.text
+        return self.order.text if self.order is not None else original
 
 
 def decode_escapes(text: str) -> str:
@@ -157,7 +165,55 @@ def admit(text: str, *, allow_service: bool = False) -> Admitted:
         raise NotAdmitted(403, "SERVICE (federated query) is not allowed on this server; "
                                "start it with --allow-federation to permit it")
     order = _order_plan(text, toks, form) if form == "SELECT" and decoded == text else None
-    return Admitted(form, service, order)
+    engine_text = None
+    if decoded == text:
+        base = order.text if order is not None else text
+        guarded = guard_orders(base, tokens(base) if order is not None else toks)
+        engine_text = guarded if guarded != base else None
+    return Admitted(form, service, order, engine_text)
+
+
+KIND_KEY = ('IF(isBlank({v}), "0", IF(isIRI({v}), "1", IF(isNumeric({v}), "2", '
+            'IF(lang({v}) != "" || datatype({v}) = <http://www.w3.org/2001/XMLSchema#string>, "3", '
+            'CONCAT("4", STR(datatype({v})))))))')
+"""An ORDER BY key put before a variable's own: blank nodes, IRIs, numbers, strings, then other
+literals by datatype. It keeps SPARQL's order (section 15.1: blank < IRI < literal) and separates the
+kinds of literal that SPARQL does not order against each other, which Oxigraph 0.5's comparator
+calls equal in a way its sort detects as inconsistent, aborting the process (see
+docs/upstream/oxigraph-order-by-panic.md). Unbound stays first: the key of an unbound variable is
+an error, which sorts as unbound."""
+
+
+def guard_orders(text: str, toks: list[Token]) -> str:
+    """text with every ``ORDER BY`` condition on a plain variable (``?v``, ``ASC(?v)``,
+    ``DESC(?v)``) preceded by its :data:`KIND_KEY` in the same direction; conditions after the
+    first that is an expression are left as they are (Oxigraph sorts those, in a worker that may
+    crash safely)."""
+    edits: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(toks) - 1:
+        t = toks[i]
+        if not (t.kind == "word" and t.text.upper() == "ORDER" and toks[i + 1].kind == "word"
+                and toks[i + 1].text.upper() == "BY"):
+            i += 1
+            continue
+        j = i + 2
+        while j < len(toks):
+            c = toks[j]
+            if c.kind == "var":
+                edits.append((c.start, c.end, f"({KIND_KEY.format(v=c.text)}) {c.text}"))
+                j += 1
+            elif (c.kind == "word" and c.text.upper() in ("ASC", "DESC") and j + 3 < len(toks)
+                  and toks[j + 1].text == "(" and toks[j + 2].kind == "var" and toks[j + 3].text == ")"):
+                direction, var = c.text.upper(), toks[j + 2].text
+                edits.append((c.start, toks[j + 3].end, f"{direction}({KIND_KEY.format(v=var)}) {direction}({var})"))
+                j += 4
+            else:
+                break
+        i = j
+    for start, end, replacement in reversed(edits):
+        text = text[:start] + replacement + text[end:]
+    return text
 
 
 def _top_level_groups(toks: list[Token]) -> list[tuple[int, int]]:

@@ -343,16 +343,23 @@ def run_raw(store: ox.Store, text: str, bindings: dict[str, Any] | None = None, 
     subs = {k.lstrip("?$"): as_oxigraph_term(v) for k, v in (bindings or {}).items()}
     bound, leftover = bind(text, subs, source)
     try:
-        plan = admit(bound, allow_service=True).order
+        admitted = admit(bound, allow_service=True)
+        plan, engine_text = admitted.order, admitted.engine_text(bound)
     except NotAdmitted:
-        plan = None  # Oxigraph says what is wrong, below
+        plan, engine_text = None, bound  # Oxigraph says what is wrong, below
 
     def execute(query_text: str, substitutions: dict):
         return store.query(query_text, use_default_graph_as_union=True, prefixes=PREFIXES,
                            substitutions={ox.Variable(k): v for k, v in substitutions.items()} or None)
 
     try:
-        result = execute(plan.text if plan else bound, leftover)
+        try:
+            result = execute(engine_text, leftover)
+        except SyntaxError:
+            if engine_text is bound:
+                raise
+            plan = None  # the error's line and column must be the user's: their own text
+            result = execute(bound, leftover)
     except SyntaxError as exc:
         if bound is not text:
             _check_syntax(text, source)  # the user's own text is wrong: say where in it

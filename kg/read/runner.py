@@ -126,6 +126,11 @@ def worker_main(config: WorkerConfig) -> int:
 
 # ----- the caller side ---------------------------------------------------------------------------
 
+_OWN_PROCESS_GROUP: dict = ({"process_group": 0} if sys.version_info >= (3, 11)
+                             else {"preexec_fn": os.setpgrp} if hasattr(os, "setpgrp") else {})
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
 class Worker:
     """One worker process and its pipes."""
 
@@ -140,7 +145,10 @@ class Worker:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kg.read.runner", json.dumps(config.__dict__)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=env,
-            start_new_session=True,  # a Ctrl-C in the terminal reaches the caller, which ends workers
+            # its own process group, so that a Ctrl-C in the terminal reaches the caller only (which
+            # ends its workers); but the caller's session, because Linux shares the CPU fairly between
+            # sessions (autogroups) and a niced worker in a session of its own would keep its share
+            **_OWN_PROCESS_GROUP,
         )
         self.fd = self.proc.stdout.fileno()
         self.quads = None
@@ -148,6 +156,16 @@ class Worker:
 
     def send(self, job) -> None:
         _send(self.proc.stdin, job)
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the process has used so far (user + system), or None where the system does not
+        say (read from /proc on Linux)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        except (OSError, IndexError, ValueError):
+            return None
 
     def read_reply(self, timeout: float | None):
         """The next message, waiting at most timeout seconds (None = forever).
@@ -334,8 +352,16 @@ class WorkerPool:
             self._free = asyncio.Condition()
         return self._free
 
-    async def run(self, job, timeout: float):
+    async def run(self, job, timeout: float, *, on_start=None, on_slow=None, nice: bool = False,
+                  usage: dict | None = None):
         """The handler's reply to job, within timeout seconds (waiting for a worker included).
+
+        ``on_start()`` is called when a worker takes the job (time spent waiting for a worker is
+        not the query's own). With ``nice`` the job runs at the lowest CPU priority from the start
+        (a client known to send slow queries); otherwise it is demoted, and ``on_slow()`` called,
+        once it has used ``slow_after`` seconds of CPU (where the system tells CPU time; wall time
+        elsewhere), so that a query merely waiting for a busy CPU is not taken for a slow one.
+        ``usage["cpu"]`` is set to the CPU seconds the job used (None when unknown).
 
         Raises:
             WorkerTimeout: the deadline passed (the worker running it was killed).
@@ -358,10 +384,31 @@ class WorkerPool:
                     raise WorkerTimeout() from None
             w = self._idle.pop()
         # a query still running after slow_after seconds yields the CPU to quick ones (nice 19)
-        demote = loop.call_later(self.slow_after, _renice, w, 19) if self.slow_after else None
+        cpu0 = w.cpu_seconds()
+        timer: dict = {}
+        if nice:
+            _renice(w, 19)
+        elif self.slow_after:
+            def check() -> None:
+                now = w.cpu_seconds()
+                if cpu0 is None or now is None or now - cpu0 >= self.slow_after:
+                    timer.pop("handle", None)
+                    _renice(w, 19)
+                    if on_slow is not None:
+                        on_slow()
+                else:  # waited for the CPU rather than used it: look again later
+                    timer["handle"] = loop.call_later(self.slow_after - (now - cpu0), check)
+            timer["handle"] = loop.call_later(self.slow_after, check)
+
+        def used() -> None:
+            if usage is not None:
+                now = w.cpu_seconds()
+                usage["cpu"] = None if cpu0 is None or now is None else now - cpu0
         try:
-            reply = await self._exchange(loop, w, job, deadline)
+            reply = await self._exchange(loop, w, job, deadline, on_start)
+            used()
         except BaseException as exc:
+            used()
             # killed at the deadline, dead, or the request was cancelled (client gone): the
             # worker may still be computing, so it is replaced rather than reused
             if isinstance(exc, WorkerCrashed):
@@ -373,8 +420,8 @@ class WorkerPool:
             self._respawn(loop)
             raise
         finally:
-            if demote is not None:
-                demote.cancel()
+            if "handle" in timer:
+                timer["handle"].cancel()
         if w.niced and not _renice(w, 0):
             # raising the priority back needs privileges most users lack: a fresh worker instead
             w.close()
@@ -386,8 +433,10 @@ class WorkerPool:
             cond.notify()
         return _unwrap(reply)
 
-    async def _exchange(self, loop, w: Worker, job, deadline: float):
+    async def _exchange(self, loop, w: Worker, job, deadline: float, on_start=None):
         w.send(job)
+        if on_start is not None:
+            on_start()
         ready = loop.create_future()
         loop.add_reader(w.fd, lambda: ready.done() or ready.set_result(None))
         try:

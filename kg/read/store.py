@@ -195,6 +195,48 @@ def published(build_dir: Path) -> Release:
     return Release(folder, build_id)
 
 
+def hold(release: Release):
+    """Mark release as in use for as long as the returned file stays open: a shared ``flock`` on
+    its kg.nq (read-only, so it works in a read-only build folder too). A build does not remove a
+    release that is in use (:func:`in_use`); the lock ends with the file or the process.
+    Returns the open file (close it to let go), or None where locks are not available."""
+    try:
+        import fcntl
+    except ImportError:  # not on this system: releases are pruned as before
+        return None
+    try:
+        f = open(release.nq, "rb")
+    except OSError:
+        return None
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        return None
+    return f
+
+
+def in_use(folder: Path) -> bool:
+    """Whether a running server (or anything else that called :func:`hold`) holds this release."""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        f = open(Path(folder) / "kg.nq", "rb")
+    except OSError:
+        return False
+    with f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+        return False
+
+
 def load_nq(nq: Path) -> ox.Store:
     """kg.nq loaded into an in-memory store.
 

@@ -19,7 +19,9 @@ Nothing a request does can stop the server: queries run in worker processes
 die; a client whose queries run slow is held to a share of the workers; idle and slow
 connections are closed and open connections are capped (:class:`GuardedH11Protocol`). The
 server serves the published build (``build/current``) and names it in ``X-KG-Build`` and in the
-service description.
+service description; when ``kg build`` publishes a new one, the server opens it beside the old and
+switches (:func:`watch_builds`): each request is answered from one build, start to end, and a build
+does not remove the release a running server still serves (:func:`kg.read.store.hold`).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ import os
 import re
 import sys
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -56,7 +59,7 @@ from kg.views import viz
 from kg.server.explorer_api import BadParameter, ExplorerAPI, NotFound
 from kg.namespaces import ID, SOURCE, curie
 from kg.read import runner
-from kg.read.store import load_nq, published
+from kg.read.store import BuildUnreadable, hold, load_nq, published
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES = WEB / "templates"
@@ -86,7 +89,10 @@ class Settings:
     allow_federation: bool = False
     """Let queries use SERVICE (reaching other servers); FROM, LOAD and updates stay refused."""
     threads: int = 4
-    """Worker processes running queries at once."""
+    """Worker processes running quick queries at once."""
+    slow_threads: int = 2
+    """Further worker processes kept for slow clients' queries (run at the lowest CPU priority), so
+    that slow queries never take a worker from quick ones."""
     query_memory_mb: int = runner.DEFAULT_MEMORY_MB
     """Address space a query worker may use (MiB); a query needing more fails alone."""
     slow_after: float = 1.0
@@ -97,6 +103,14 @@ class Settings:
     """Seconds a connection may take to send a request's headers (slow or idle clients are closed)."""
     keep_alive: float = 5.0
     """Seconds an idle keep-alive connection stays open."""
+    reload: bool = True
+    """Serve a new build as soon as ``kg build`` publishes it (requests already running finish on
+    the build they started on)."""
+    reload_interval: float = 2.0
+    """Seconds between two looks at the published build."""
+    cache_mb: int = 64
+    """Memory kept for the answers of recent queries (MiB; 0 = none). The build a server serves never
+    changes, so a repeated query (a dashboard's, a page's) is answered from memory."""
 
     @property
     def public_base(self) -> str:
@@ -184,17 +198,18 @@ def with_bindings(text: str, bindings: dict[str, str]) -> str:
 class Site:
     """The store and everything derived from it that the handlers share (read-only)."""
 
-    def __init__(self, build_dir: Path, settings: Settings):
+    def __init__(self, build_dir: Path, settings: Settings, clients: Clients | None = None):
         self.build_dir = Path(build_dir)
         self.settings = settings
         self.release = published(self.build_dir)
         self.build_id = self.release.id or "unversioned"
+        self._hold = hold(self.release)  # a build does not remove the release a server serves
         self.store = load_nq(self.release.nq)
         self.queries = runner.WorkerPool(
             runner.WorkerConfig(str(self.release.nq), "kg.server.sparql:answer_in_worker", settings.query_memory_mb),
-            size=settings.threads, slow_after=settings.slow_after)
+            size=settings.threads + settings.slow_threads, slow_after=settings.slow_after)
         self.queries.start()
-        self.clients = Clients(settings)
+        self.clients = clients or Clients(settings)  # who is slow outlives a change of build
         self.explorer = ExplorerAPI(self.store)
         self.index = self.explorer.viz.index
         self.describer = self.explorer.viz.describer
@@ -209,6 +224,7 @@ class Site:
         self.union_triples = self._union_triples()
         self.void = self._void()
         self._descriptions: dict[str, object] = {}
+        self.answers = ResultCache(settings.cache_mb * 1024 * 1024)
 
     def _graph_counts(self) -> list[tuple[str, int]]:
         rows = self.store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
@@ -230,6 +246,9 @@ class Site:
 
     def close(self) -> None:
         self.queries.close()
+        if self._hold is not None:
+            self._hold.close()
+            self._hold = None
 
     def describe(self, iri: str):
         """Describer.describe, cached (the graph does not change while the server runs)."""
@@ -243,6 +262,39 @@ class Site:
         return self.env.get_template(name).render(**context)
 
 
+class ResultCache:
+    """Answers of recent queries, by query text and media type, for one build.
+
+    A build never changes while a :class:`Site` serves it, so an answer stays right as long as it is
+    kept (a new build gets a new Site, and an empty cache). Bounded in bytes; the least recently
+    used answers go first; an answer over an eighth of the bound is not kept.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.hits = self.misses = 0
+        self._items: OrderedDict[tuple, tuple] = OrderedDict()
+
+    def get(self, key: tuple):
+        item = self._items.get(key)
+        if item is None:
+            self.misses += 1
+            return None
+        self._items.move_to_end(key)
+        self.hits += 1
+        return item
+
+    def put(self, key: tuple, answer: tuple, size: int) -> None:
+        if size > self.max_bytes // 8 or key in self._items:
+            return
+        self._items[key] = answer
+        self.size += size
+        while self.size > self.max_bytes and self._items:
+            _, old = self._items.popitem(last=False)
+            self.size -= len(old[2])
+
+
 # ----- middleware -----------------------------------------------------------------------------
 
 class HeadersMiddleware:
@@ -252,14 +304,17 @@ class HeadersMiddleware:
     A response may set its own Content-Security-Policy (the explorer page adds hashes).
     """
 
-    def __init__(self, app, build_id: str = ""):
+    def __init__(self, app, current_site):
         self.app = app
-        self.build_id = build_id
+        self.current_site = current_site
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # the build a request is answered from is fixed when it arrives (see site_of)
+        site = scope["kg.site"] = self.current_site()
+        build_id = site.build_id.encode("ascii", "replace")
         if scope["method"] == "OPTIONS" and _known_path(scope["path"]):
             headers = [(b"allow", b"GET, HEAD, POST, OPTIONS"),(b"access-control-allow-origin", b"*"),
                        (b"access-control-allow-methods", b"GET, HEAD, POST, OPTIONS"),
@@ -273,17 +328,23 @@ class HeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
-                extra = [(b"x-kg-build", self.build_id.encode("ascii", "replace")),
+                extra = [(b"x-kg-build", build_id),
                          (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
                          (b"x-frame-options", b"DENY"), (b"access-control-allow-origin", b"*"),
                          (b"access-control-expose-headers",
-                          b"Content-Type, Content-Location, X-SPARQL-Truncated, X-SPARQL-MaxRows, X-KG-Build")]
+                          b"Content-Type, Content-Location, X-SPARQL-Truncated, X-SPARQL-MaxRows, X-KG-Build, X-KG-Cache")]
                 if b"content-security-policy" not in names:
                     extra.append((b"content-security-policy", CSP.encode()))
                 message = {**message, "headers": headers + [h for h in extra if h[0] not in names]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def site_of(request: Request) -> Site:
+    """The site (build) a request is answered from: the one published when the request arrived,
+    so that one request never mixes two builds, even when a new one is published meanwhile."""
+    return request.scope.get("kg.site") or request.app.state.site
 
 
 _KNOWN = re.compile(r"^/(|sparql|query|ontology(\.\w+)?|\.well-known/void|favicon\.ico|"
@@ -341,18 +402,19 @@ def rdf_response(triples, media_type: str, *, location: str | None = None, vary:
 
 class Clients:
     """Who is running what: a client (by address) runs at most ``threads - 1`` queries at once, so
-    one client never holds every worker. A client whose query ran past ``slow_after`` seconds is a
-    slow client for five times as long as the query ran (a minute when it was killed or crashed its
-    worker): it runs one query at a time,
-    and slow clients together hold at most ``threads - 1`` workers, so quick clients always find
-    one. Requests over these bounds wait their turn (up to the time limit), then get 429."""
+    one client never holds every worker. A client whose query ran past ``slow_after`` seconds in
+    its worker (waiting for a worker does not count) is a slow client for five times as long as
+    the query ran (a minute when it was killed or crashed its worker): it runs one query at a time,
+    at the lowest CPU priority, and slow clients together hold at most ``slow_threads`` workers,
+    the ones the pool keeps beyond ``threads`` for them, so quick clients always find a worker and
+    most of the CPU. Requests over these bounds wait their turn (up to the time limit), then get 429."""
 
     SLOW_FOR = 60.0
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.per_client = max(1, settings.threads - 1)
-        self.slow_slots = max(1, settings.threads - 1)
+        self.slow_slots = max(1, settings.slow_threads)
         self.running: dict[str, int] = {}
         self.slow_until: dict[str, float] = {}
         self.slow_running = 0
@@ -389,30 +451,37 @@ class Clients:
                 except asyncio.TimeoutError:
                     raise TooBusy(slow) from None
             self.running[client] = self.running.get(client, 0) + 1
-            ticket = {"client": client, "slow": slow, "timer": None, "start": time.monotonic()}
+            ticket = {"client": client, "slow": slow, "start": None, "usage": {}}
             if slow:
                 self.slow_running += 1
-            else:
-                ticket["timer"] = loop.call_later(self.settings.slow_after, self._turned_slow, ticket)
             return ticket
 
-    def _turned_slow(self, ticket: dict) -> None:
-        ticket["timer"] = None
+    def started(self, ticket: dict) -> None:
+        """The ticket's query was taken by a worker: from now on its time counts."""
+        ticket["start"] = time.monotonic()
+
+    def turned_slow(self, ticket: dict) -> None:
+        """The ticket's query has used ``slow_after`` seconds of CPU and is still running."""
+        if ticket["slow"]:
+            return
         self.slow_until[ticket["client"]] = max(self.slow_until.get(ticket["client"], 0.0),
                                                 time.monotonic() + 5 * self.settings.slow_after)
         ticket["slow"] = True
         self.slow_running += 1
 
     async def leave(self, ticket: dict, *, failed: bool = False) -> None:
+        """The ticket's query ended. Its cost is the CPU time it used (``ticket["usage"]``, filled by
+        the worker pool; the time since it started where that is unknown), so that queries slowed
+        down by a busy machine do not make their client a slow one."""
         client = ticket["client"]
-        if ticket["timer"] is not None:
-            ticket["timer"].cancel()
         now = time.monotonic()
-        elapsed = now - ticket["start"]
-        if failed:
-            self.slow_until[client] = now + self.SLOW_FOR
-        elif elapsed > self.settings.slow_after:
-            self.slow_until[client] = max(self.slow_until.get(client, 0.0), now + min(self.SLOW_FOR, 5 * elapsed))
+        cpu = ticket["usage"].get("cpu")
+        cost = cpu if cpu is not None else (now - ticket["start"] if ticket["start"] is not None else 0.0)
+        if ticket.get("crashed") or (failed and ticket["start"] is not None
+                                     and (cost >= self.settings.slow_after or ticket["slow"])):
+            self.slow_until[client] = now + self.SLOW_FOR  # crashed its worker, or killed by its own doing
+        elif cost > self.settings.slow_after:
+            self.slow_until[client] = max(self.slow_until.get(client, 0.0), now + min(self.SLOW_FOR, 5 * cost))
         cond = self._condition()
         async with cond:
             self.running[client] -= 1
@@ -439,7 +508,7 @@ PROTOCOL_DATASET = ("default-graph-uri", "named-graph-uri")
 
 async def sparql_endpoint(request: Request) -> Response:
     """The SPARQL 1.1 Protocol query operation."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     settings = site.settings
     limit = settings.max_query_bytes
     url_params = list(request.query_params.multi_items())
@@ -496,6 +565,12 @@ async def sparql_endpoint(request: Request) -> Response:
         return text_error(exc.status, str(exc))
     except conneg.NotAcceptable as exc:
         return text_error(406, str(exc))
+    key = (query, media_type, settings.max_rows)
+    cached = site.answers.get(key)
+    if cached is not None:
+        status, media_type, body, headers = cached
+        return Response(body, status_code=status, headers={**headers, "X-KG-Cache": "hit"},
+                        media_type=_media_type_header(media_type))
     client = request.client.host if request.client else "unknown"
     try:
         ticket = await site.clients.enter(client, settings.timeout)
@@ -508,12 +583,15 @@ async def sparql_endpoint(request: Request) -> Response:
            "timeout": settings.timeout}
     failed = True
     try:
-        status, media_type, body, headers = await site.queries.run(job, settings.timeout + 0.5)
+        status, media_type, body, headers = await site.queries.run(
+            job, settings.timeout + 0.5, on_start=lambda: site.clients.started(ticket),
+            on_slow=lambda: site.clients.turned_slow(ticket), nice=ticket["slow"], usage=ticket["usage"])
         failed = False
     except (runner.WorkerTimeout, sp.QueryTimeout):
         return text_error(504, f"the query ran past the time limit of {settings.timeout:g} s and was stopped; "
                                "add LIMIT, narrow the patterns, or ask for fewer results")
     except runner.WorkerCrashed as exc:
+        ticket["crashed"] = True
         return text_error(500, f"the query could not be answered: {exc}. The server itself is fine; "
                                "simplify the query (for instance drop ORDER BY inside a subquery)")
     except runner.WorkerUnavailable as exc:
@@ -526,6 +604,8 @@ async def sparql_endpoint(request: Request) -> Response:
         return text_error(406, str(exc))
     finally:
         await site.clients.leave(ticket, failed=failed)
+    if status == 200:
+        site.answers.put(key, (status, media_type, body, headers), len(body) + len(query))
     return Response(body, status_code=status, headers=headers, media_type=_media_type_header(media_type))
 
 
@@ -548,7 +628,7 @@ def choose_media_type(form: str, accept: str | None, fmt: str | None) -> str:
 def service_description(request: Request) -> Response:
     """The SPARQL 1.1 Service Description (Turtle, or another RDF format by Accept); browsers that
     prefer HTML are sent to the query page."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     try:
         media_type = conneg.negotiate(request.headers.get("accept"), ["text/turtle", HTML] + LD_TYPES[2:])
     except conneg.NotAcceptable as exc:
@@ -600,7 +680,7 @@ def not_found_page(site: Site, request: Request, message: str, status: int = 404
 
 def resource_page(request: Request) -> Response:
     """/id/{slug} and /source/{id}: the resource in HTML, Turtle, JSON-LD, N-Triples or RDF/XML."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     base = str(ID) if request.url.path.startswith("/id/") else str(SOURCE)
     slug, media_type = _choose(request, request.path_params["rest"])
     if not linked_data.slug_ok(slug):
@@ -662,7 +742,7 @@ def _document_titles(site: Site, documents: list[str]) -> dict[str, str]:
 
 def ontology_page(request: Request) -> Response:
     """/ontology (and .ttl, .jsonld, ...): the ontology's documentation or its RDF."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     suffix = request.path_params.get("suffix")
     media_type = SUFFIXES.get("." + suffix) if suffix else None
     if suffix and media_type is None:
@@ -684,7 +764,7 @@ def ontology_page(request: Request) -> Response:
 
 def void_page(request: Request) -> Response:
     """/.well-known/void: build/void.ttl when the build has it."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     if site.void is None:
         return text_error(404, "no VoID description in this build (void.ttl is missing); "
                                "the SPARQL service description is at /sparql")
@@ -697,7 +777,7 @@ def dump_file(request: Request) -> Response:
 
     from kg.pipeline.void import DUMPS
 
-    site: Site = request.app.state.site
+    site = site_of(request)
     name = request.path_params["name"]
     path = site.release.path / name
     if name not in DUMPS or not path.is_file():
@@ -711,7 +791,7 @@ def dump_file(request: Request) -> Response:
 
 def query_page(request: Request) -> Response:
     """/query: YASGUI with the named queries as tabs."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     data = [{"name": e.name, "zh": e.question_zh, "en": e.question_en, "query": e.text} for e in site.examples]
     # YASGUI (CodeMirror, DataTables) writes style attributes into its markup: allow inline
     # styles on this page only; scripts stay 'self'.
@@ -736,7 +816,7 @@ def _inline_hashes(page: str) -> tuple[list[str], list[str]]:
 
 def explorer_page(request: Request) -> Response:
     """/: the explorer (kg.views.viz in server mode) or, without kg.views.viz, a page of links."""
-    site: Site = request.app.state.site
+    site = site_of(request)
     if not hasattr(site, "_home"):
         site._home = _explorer_html(site)
     page, csp = site._home
@@ -771,7 +851,7 @@ def api(fn):
     """Wrap an API handler: JSON out, 400/404 with {"error": ...}."""
     def handler(request: Request) -> Response:
         try:
-            return JSONResponse(fn(request.app.state.site.explorer, request))
+            return JSONResponse(fn(site_of(request).explorer, request))
         except BadParameter as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         except NotFound as exc:
@@ -844,16 +924,60 @@ def create_app(build_dir: Path, settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
+        watcher = asyncio.create_task(watch_builds(app)) if settings.reload else None
         try:
             yield
         finally:
-            site.close()
+            if watcher is not None:
+                watcher.cancel()
+            app.state.site.close()
+            for old in app.state.retired:
+                old.close()
 
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found}, lifespan=lifespan)
     app.state.site = site
+    app.state.retired = []
     app.state.settings = settings
-    app.add_middleware(HeadersMiddleware, build_id=site.build_id)
+    app.add_middleware(HeadersMiddleware, current_site=lambda: app.state.site)
     return app
+
+
+async def watch_builds(app: Starlette) -> None:
+    """Serve each build ``kg build`` publishes: every ``reload_interval`` seconds, look at the
+    published release; when it changed, open it beside the one being served (store, workers), then
+    switch to it in one assignment. Requests that arrived before keep their build to the end; the
+    old one is closed once they are done. A new build that cannot be opened is reported once and
+    the old one stays served."""
+    loop = asyncio.get_running_loop()
+    refused: Path | None = None
+    while True:
+        current: Site = app.state.site
+        await asyncio.sleep(current.settings.reload_interval)
+        try:
+            release = published(current.build_dir)
+        except BuildUnreadable:
+            continue  # mid-switch, or broken: what is served stays
+        if release.path == current.release.path or release.path == refused:
+            continue
+        try:
+            new = await loop.run_in_executor(None, Site, current.build_dir, current.settings, current.clients)
+        except (BuildUnreadable, runner.WorkerUnavailable, OSError, ValueError) as exc:
+            refused = release.path
+            print(f"kg: the new build {release.id} cannot be served ({exc}); still serving {current.build_id}",
+                  file=sys.stderr)
+            continue
+        refused = None
+        app.state.site = new
+        print(f"kg: now serving build {new.build_id} ({len(new.store)} quads)", file=sys.stderr)
+        app.state.retired.append(current)
+        loop.call_later(current.settings.timeout + 5.0, _retire, app, current)
+
+
+def _retire(app: Starlette, site: Site) -> None:
+    """Close a site no request can still be using (they run at most the query time limit)."""
+    site.close()
+    if site in app.state.retired:
+        app.state.retired.remove(site)
 
 
 # ----- the CLI --------------------------------------------------------------------------------
@@ -928,23 +1052,27 @@ def cmd_serve(args) -> int:
     if not (build_dir / "kg.nq").exists() and not (build_dir / "current").exists():
         print(f"kg: no build in {build_dir}: building it first", file=sys.stderr)
         build(out_dir=build_dir, progress=lambda m: print(f"kg: {m}", file=sys.stderr))
-    if args.max_rows < 1 or args.timeout <= 0 or args.workers < 1 or args.threads < 1 or args.query_memory < 64 \
+    if args.max_rows < 1 or args.timeout <= 0 or args.workers < 1 or args.threads < 1 or args.slow_threads < 1 \
+            or args.query_memory < 64 or args.cache_mb < 0 \
             or args.header_timeout <= 0:
-        print("kg: error: --max-rows, --workers and --threads must be at least 1, --timeout above 0 "
-              "and --query-memory at least 64 (MiB)", file=sys.stderr)
+        print("kg: error: --max-rows, --workers, --threads and --slow-threads must be at least 1, --timeout and "
+              "--header-timeout above 0, "
+              "--query-memory at least 64 (MiB) and --cache-mb not negative", file=sys.stderr)
         return 2
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     max_connections = max(16, min(args.max_connections, soft - 64 - 8 * args.threads))
     settings = Settings(host=args.host, port=args.port, timeout=args.timeout, max_rows=args.max_rows,
                         allow_federation=args.allow_federation, threads=args.threads,
+                        slow_threads=args.slow_threads,
                         query_memory_mb=args.query_memory, max_connections=max_connections,
-                        header_timeout=args.header_timeout, keep_alive=min(5.0, args.header_timeout))
+                        header_timeout=args.header_timeout, keep_alive=min(5.0, args.header_timeout),
+                        cache_mb=args.cache_mb, reload=not args.no_reload)
     t0 = time.perf_counter()
     app = create_app(build_dir, settings)
     site = app.state.site
     url = settings.public_base
     print(f"kg: serving {site.release.path} (build {site.build_id}, {len(site.store)} quads, "
-          f"{settings.threads} query workers, ready in {time.perf_counter() - t0:.1f} s)\n"
+          f"{settings.threads} + {settings.slow_threads} query workers, ready in {time.perf_counter() - t0:.1f} s)\n"
           f"  explorer  {url}/\n  query     {url}/query\n  SPARQL    {url}/sparql\n"
           f"  example   {url}/id/yufeng-qu\n  ontology  {url}/ontology", file=sys.stderr)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -952,12 +1080,13 @@ def cmd_serve(args) -> int:
     options = uvicorn_options(settings)
     if args.workers > 1:
         # Each worker process loads its own copy of the store (the graph is small and read-only),
-        # so Python's per-request work runs on several cores.
-        os.environ[_CONFIG_ENV] = json.dumps({"build_dir": str(build_dir), **asdict(settings)})
+        # so Python's per-request work runs on several cores. uvicorn starts them by spawning, so
+        # the app and the guarded protocol are named by import path and read the settings from
+        # the environment (kg.server.protocol). Per-client limits hold per process.
+        os.environ[CONFIG_ENV] = json.dumps({"build_dir": str(build_dir), **asdict(settings)})
         site.close()
         del app
-        # the guarded protocol class cannot cross into uvicorn's spawned processes: plain h11 there
-        options.pop("http")
+        options["http"] = "kg.server.protocol:GuardedH11"
         uvicorn.run("kg.server.serve:app_from_env", factory=True, workers=args.workers, host=args.host,
                     port=args.port, **options)
     else:
@@ -988,14 +1117,19 @@ def _check_port_free(host: str, port: int) -> None:
                              f"is another server running? choose another with --port") from None
 
 
-_CONFIG_ENV = "KG_SERVE_CONFIG"
+CONFIG_ENV = "KG_SERVE_CONFIG"
+
+
+def config_from_env() -> tuple[Path, Settings]:
+    """The build folder and settings ``kg serve --workers N`` passes to its processes."""
+    config = json.loads(os.environ[CONFIG_ENV])
+    build_dir = Path(config.pop("build_dir"))
+    return build_dir, Settings(**config)
 
 
 def app_from_env() -> Starlette:
     """The app for a worker process started by ``kg serve --workers N`` (settings from the environment)."""
-    config = json.loads(os.environ[_CONFIG_ENV])
-    build_dir = Path(config.pop("build_dir"))
-    return create_app(build_dir, Settings(**config))
+    return create_app(*config_from_env())
 
 
 def register(subparsers) -> None:
@@ -1009,12 +1143,18 @@ def register(subparsers) -> None:
     p.add_argument("--allow-federation", action="store_true", help="allow SERVICE in queries (off by default)")
     p.add_argument("--threads", type=int, default=4,
                    help="queries run at once, each in its own worker process (default 4)")
+    p.add_argument("--slow-threads", type=int, default=2,
+                   help="further query workers kept for clients whose queries run slow (default 2)")
     p.add_argument("--query-memory", type=int, default=runner.DEFAULT_MEMORY_MB, metavar="MIB",
                    help=f"memory a query worker may use, in MiB (default {runner.DEFAULT_MEMORY_MB})")
     p.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
                    help="seconds a connection may take to send a request (idle and slow clients are closed; default 10)")
     p.add_argument("--max-connections", type=int, default=1000,
                    help="open connections at most (default 1000, or fewer if the file limit is lower)")
+    p.add_argument("--no-reload", action="store_true",
+                   help="keep serving the build found at start, even when `kg build` publishes a new one")
+    p.add_argument("--cache-mb", type=int, default=64, metavar="MIB",
+                   help="memory for the answers of recent queries, answered again from memory (default 64; 0: none)")
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes, each with its own copy of the store (default 1)")
     p.set_defaults(func=cmd_serve)

@@ -29,7 +29,7 @@ from xml.sax.saxutils import quoteattr
 
 import pyoxigraph as ox
 
-from kg.namespaces import ID, PREFIXES
+from kg.namespaces import PREFIXES
 from kg.read.admission import Admitted, NotAdmitted, admit, sort_rows
 from kg.read.sparql_text import PREFIXES as QUERY_PREFIX_MAP, format_syntax_error
 
@@ -84,7 +84,7 @@ FORMAT_NAMES = {
 }
 
 
-BASE_IRI = str(ID)
+BASE_IRI = PREFIXES["yfid"]  # a plain string: a query worker starts without the RDF library of the build
 """Relative IRIs in queries resolve against the dataset's identifier space (``<jinsangzi>``)."""
 
 QUERY_PREFIXES: dict[str, str] = QUERY_PREFIX_MAP
@@ -164,7 +164,14 @@ def execute(store: ox.Store, text: str, *, deadline: float, max_rows: int,
     result = reader = None
     try:
         try:
-            result = _query(store, plan.text if plan else text)
+            engine_text = admitted.engine_text(text) if admitted is not None else text
+            try:
+                result = _query(store, engine_text)
+            except SyntaxError:
+                if engine_text == text:
+                    raise
+                plan = None  # the error's line and column must be the user's: their own text
+                result = _query(store, text)
         except SyntaxError as exc:
             raise Refused(400, format_syntax_error(text, exc)) from None
         except (OSError, RuntimeError, ValueError) as exc:
