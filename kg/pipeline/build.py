@@ -35,7 +35,7 @@ from kg.namespaces import ID, INFERRED_GRAPH, LINKS_GRAPH, ONTOLOGY_GRAPH, REGIS
 from kg.pipeline.rdfize import rdfize, rdfize_quads
 from kg.pipeline.reason import Reasoning, ReasonResult
 from kg.pipeline.records import load_curated
-from kg.pipeline.validate import ValidationReport, data_graph, validate
+from kg.pipeline.validate import ValidationReport, validate
 
 OUTPUT_FORMATS = ("trig", "nq", "ttl", "nt", "jsonld")
 
