@@ -261,3 +261,24 @@ def test_java_missing_waits_for_validation(mini, tmp_path, capsys, monkeypatch):
     path.write_text(text.replace("measureType: measure-type-level", "measureType: measure-type-growth-rate", 1),
                     encoding="utf-8")
     assert run_build(mini, tmp_path / "out") == 1  # the data's fault is reported, not the missing Java
+
+
+def test_scaled_data_is_the_data_again_under_new_ids(mini, tmp_path):
+    """bench/build_scaling.py's 3x data: the records three times, every copy's ids renamed and
+    labels marked fictional, the same source text cited under new document ids."""
+    from bench.build_scaling import make_data
+    from kg.pipeline.evidence import read_sources
+    from kg.pipeline.records import load_curated
+
+    one = load_curated(mini / "data")
+    out = make_data(3, tmp_path / "x3", mini / "data")
+    three = load_curated(out)  # no duplicate ids, every record well-formed
+    assert len(three.fact_files) == 3 * len(one.fact_files)
+    assert sum(len(f.records) for f in three.fact_files) == 3 * sum(len(f.records) for f in one.fact_files)
+    docs = {f.document.id: f.document for f in three.fact_files}
+    assert {d.file for d in docs.values()} == {f.document.file for f in one.fact_files}
+    assert read_sources(three, mini / "sources").missing == []  # every span lies inside the text
+    ids = {r.id for r in three.registry}
+    assert any(i.endswith("-x2") for i in ids) and "zhongguo" in ids and "zhongguo-x1" not in ids
+    copy = next(r for r in three.registry if r.id.endswith("-x1") and r.labels.get("zh"))
+    assert copy.labels["zh"][0].endswith("（虚构1）")
