@@ -29,7 +29,7 @@ run: setup system build
 	$(KG) serve
 
 test: setup system
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 bench: setup
 	$(PY) -m bench.run_all

@@ -208,10 +208,10 @@ async def load(target: str, base: str, endpoint: str, mix: list[Request], mix_na
     return result
 
 
-def start_kg(build: Path, port: int, workers: int = 1) -> subprocess.Popen:
+def start_kg(build: Path, port: int, workers: int = 1, *options: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--build", str(build), "--port", str(port),
-                             "--workers", str(workers)],
+                             "--workers", str(workers), *options],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_up(f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D", proc)
     return proc

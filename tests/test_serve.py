@@ -693,3 +693,18 @@ def test_failed_queries_are_not_kept_and_cache_can_be_off(real_build):
         for _ in range(2):  # a query Oxigraph refuses is not an answer to keep
             r = on.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p }"})
             assert r.status_code == 400 and "x-kg-cache" not in r.headers
+
+
+def test_x_forwarded_for_is_believed_only_from_named_proxies():
+    # uvicorn's default believes X-Forwarded-For from 127.0.0.1: any local program could pose as
+    # many clients and escape the per-client limits
+    import uvicorn
+
+    from kg.server.serve import uvicorn_options
+
+    plain = uvicorn.Config(lambda scope, receive, send: None, **uvicorn_options(Settings()))
+    plain.load()
+    assert plain.proxy_headers is False and type(plain.loaded_app).__name__ != "ProxyHeadersMiddleware"
+    behind = uvicorn.Config(lambda scope, receive, send: None, **uvicorn_options(Settings(trusted_proxies="10.0.0.5")))
+    behind.load()
+    assert type(behind.loaded_app).__name__ == "ProxyHeadersMiddleware"

@@ -42,10 +42,10 @@ def start_server(real_build, *options: str):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--build", str(real_build), "--port", str(port),
-                             "--timeout", "2", "--threads", "4", "--header-timeout", "1",
+                             "--timeout", "2", "--threads", "4", "--slow-threads", "1", "--header-timeout", "1",
                              "--max-connections", str(MAX_CONNECTIONS), *options],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while True:
         try:
             status, _ = ask(port)

@@ -389,16 +389,18 @@ class WorkerPool:
         if nice:
             _renice(w, 19)
         elif self.slow_after:
+            slow_after = self.slow_after
+
             def check() -> None:
                 now = w.cpu_seconds()
-                if cpu0 is None or now is None or now - cpu0 >= self.slow_after:
+                if cpu0 is None or now is None or now - cpu0 >= slow_after:
                     timer.pop("handle", None)
                     _renice(w, 19)
                     if on_slow is not None:
                         on_slow()
                 else:  # waited for the CPU rather than used it: look again later
-                    timer["handle"] = loop.call_later(self.slow_after - (now - cpu0), check)
-            timer["handle"] = loop.call_later(self.slow_after, check)
+                    timer["handle"] = loop.call_later(slow_after - (now - cpu0), check)
+            timer["handle"] = loop.call_later(slow_after, check)
 
         def used() -> None:
             if usage is not None:

@@ -103,6 +103,10 @@ class Settings:
     """Seconds a connection may take to send a request's headers (slow or idle clients are closed)."""
     keep_alive: float = 5.0
     """Seconds an idle keep-alive connection stays open."""
+    trusted_proxies: str = ""
+    """Addresses (comma-separated) of reverse proxies whose X-Forwarded-For names the client. None
+    by default: any local program could otherwise claim to be many clients and escape the
+    per-client limits."""
     reload: bool = True
     """Serve a new build as soon as ``kg build`` publishes it (requests already running finish on
     the build they started on)."""
@@ -1035,6 +1039,9 @@ class GuardedH11Protocol:
 def uvicorn_options(settings: Settings) -> dict:
     """uvicorn's limits for this server (connections, keep-alive, header sizes)."""
     return {"http": GuardedH11Protocol.make(settings), "timeout_keep_alive": settings.keep_alive,
+            # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise
+            "proxy_headers": bool(settings.trusted_proxies),
+            "forwarded_allow_ips": settings.trusted_proxies or None,
             "limit_concurrency": settings.max_connections, "h11_max_incomplete_event_size": 64 * 1024,
             "backlog": 512, "timeout_graceful_shutdown": 5, "log_level": "warning", "access_log": False}
 
@@ -1066,7 +1073,8 @@ def cmd_serve(args) -> int:
                         slow_threads=args.slow_threads,
                         query_memory_mb=args.query_memory, max_connections=max_connections,
                         header_timeout=args.header_timeout, keep_alive=min(5.0, args.header_timeout),
-                        cache_mb=args.cache_mb, reload=not args.no_reload)
+                        cache_mb=args.cache_mb, reload=not args.no_reload,
+                        trusted_proxies=",".join(args.trusted_proxy or []))
     t0 = time.perf_counter()
     app = create_app(build_dir, settings)
     site = app.state.site
@@ -1151,6 +1159,9 @@ def register(subparsers) -> None:
                    help="seconds a connection may take to send a request (idle and slow clients are closed; default 10)")
     p.add_argument("--max-connections", type=int, default=1000,
                    help="open connections at most (default 1000, or fewer if the file limit is lower)")
+    p.add_argument("--trusted-proxy", action="append", metavar="ADDR",
+                   help="a reverse proxy whose X-Forwarded-For header names the client (repeatable; "
+                        "none by default, so clients are told apart by their own address)")
     p.add_argument("--no-reload", action="store_true",
                    help="keep serving the build found at start, even when `kg build` publishes a new one")
     p.add_argument("--cache-mb", type=int, default=64, metavar="MIB",
