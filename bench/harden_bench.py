@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
@@ -70,53 +71,118 @@ async def verify(servers: dict[str, tuple[str, str]], mix) -> int:
     return total
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection with the least client-side work (the load generator shares
+    the machine's two cores with the servers, and httpx spends about a millisecond of CPU per
+    request): a form POST, then the status and the whole body (Content-Length or chunked)."""
+
+    def __init__(self, base: str, local_address: str | None = None):
+        host_port = base.split("//", 1)[1]
+        self.host, port = host_port.rsplit(":", 1)
+        self.port = int(port)
+        self.local = (local_address, 0) if local_address else None
+        self.reader = self.writer = None
+
+    async def _open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port, local_addr=self.local)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def post(self, path: str, query: str, timeout: float = 60) -> tuple[int, bytes]:
+        body = urlencode({"query": query}).encode()
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAccept: {ACCEPT_RESULTS}\r\n"
+                f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        for attempt in (1, 2):  # a keep-alive connection the server closed meanwhile: once more, anew
+            if self.writer is None:
+                await self._open()
+            try:
+                self.writer.write(head + body)
+                return await asyncio.wait_for(self._response(), timeout)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                self.close()
+                if attempt == 2:
+                    raise
+            except BaseException:
+                self.close()
+                raise
+        raise AssertionError("unreachable")
+
+    async def _response(self) -> tuple[int, bytes]:
+        lines = (await self.reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
+        for line in lines[1:]:
+            if b":" in line:
+                k, v = line.split(b":", 1)
+                headers[k.strip().lower()] = v.strip()
+        if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+            parts = []
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                if size == 0:
+                    await self.reader.readuntil(b"\r\n")
+                    break
+                parts.append(await self.reader.readexactly(size))
+                await self.reader.readexactly(2)
+            data = b"".join(parts)
+        else:
+            data = await self.reader.readexactly(int(headers.get(b"content-length", b"0")))
+        if headers.get(b"connection", b"").lower() == b"close":
+            self.close()
+        return status, data
+
+
 async def load(target: str, base: str, endpoint: str, mix, mix_name: str, *, clients: int, duration: float,
                unique: bool = False, hostile: int = 0, seed: int = 7) -> tuple[RunResult, RunResult]:
-    """(normal clients' result, hostile clients' result)."""
+    """(normal clients' result, hostile clients' result). Each client has its own connection."""
     result = RunResult(target, mix_name, duration)
     bad = RunResult(target, "hostile clients", duration)
     stop_at = time.monotonic() + duration
 
-    async def one(client, query: str, into: RunResult, name: str) -> None:
+    async def one(conn: Connection, query: str, into: RunResult, name: str) -> None:
         t0 = time.perf_counter()
         try:
-            r = await client.post(endpoint, data={"query": query}, headers={"Accept": ACCEPT_RESULTS})
-            body = await r.aread()
-            if r.status_code == 200:
+            status, body = await conn.post(endpoint, query)
+            if status == 200:
                 json.loads(body)  # every row read and parsed
-        except httpx.HTTPError as exc:
+        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
             into.errors[type(exc).__name__] = into.errors.get(type(exc).__name__, 0) + 1
             return
         into.latencies_ms.append((time.perf_counter() - t0) * 1000)
-        into.status[r.status_code] = into.status.get(r.status_code, 0) + 1
+        into.status[status] = into.status.get(status, 0) + 1
         into.requests += 1
-        if r.status_code >= 400 and r.status_code not in into.samples:
-            into.samples[r.status_code] = f"{name}: {r.text[:200]}"
+        if status >= 400 and status not in into.samples:
+            into.samples[status] = f"{name}: {body[:200].decode(errors='replace')}"
 
-    async def normal_client(i: int, client) -> None:
+    async def normal_client(i: int) -> None:
         rng = random.Random(seed * 1000 + i)
-        while time.monotonic() < stop_at:
-            req = mix[rng.randrange(len(mix))]
-            text = f"# request {next(_counter)}\n{req.query}" if unique else req.query
-            await one(client, text, result, req.name)
-
-    async def hostile_client(client) -> None:
-        while time.monotonic() < stop_at:
-            await one(client, CARTESIAN_COUNT, bad, "cartesian")
-
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60, trust_env=False) as client:
-        hostiles = [httpx.AsyncClient(base_url=base, timeout=60, trust_env=False,
-                                      transport=httpx.AsyncHTTPTransport(local_address=f"127.0.0.{2 + k}"))
-                    for k in range(hostile)]
+        conn = Connection(base)
         try:
-            t0 = time.monotonic()
-            await asyncio.gather(*(normal_client(i, client) for i in range(clients)),
-                                 *(hostile_client(h) for h in hostiles))
-            result.duration_s = bad.duration_s = time.monotonic() - t0
+            while time.monotonic() < stop_at:
+                req = mix[rng.randrange(len(mix))]
+                text = f"# request {next(_counter)}\n{req.query}" if unique else req.query
+                await one(conn, text, result, req.name)
         finally:
-            for h in hostiles:
-                await h.aclose()
+            conn.close()
+
+    async def hostile_client(k: int) -> None:
+        conn = Connection(base, f"127.0.0.{2 + k}")
+        try:
+            while time.monotonic() < stop_at:
+                await one(conn, CARTESIAN_COUNT, bad, "cartesian")
+        finally:
+            conn.close()
+
+    t0 = time.monotonic()
+    hostiles = [asyncio.ensure_future(hostile_client(k)) for k in range(hostile)]
+    await asyncio.gather(*(normal_client(i) for i in range(clients)))
+    result.duration_s = bad.duration_s = time.monotonic() - t0
+    for task in hostiles:  # a hostile query still running is abandoned (its connection closed)
+        task.cancel()
+    await asyncio.gather(*hostiles, return_exceptions=True)
     return result, bad
 
 

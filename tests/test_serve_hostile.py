@@ -7,14 +7,14 @@ from __future__ import annotations
 import http.client
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 
 import pytest
+
+from .liveserver import kg_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 CARTESIAN_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
@@ -27,42 +27,15 @@ NORMAL = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(real_build):
-    yield from start_server(real_build)
+    with start_server(real_build) as running:
+        yield running
 
 
 def start_server(real_build, *options: str):
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--build", str(real_build), "--port", str(port),
-                             "--timeout", "2", "--threads", "4", "--slow-threads", "1", "--header-timeout", "1",
-                             "--max-connections", str(MAX_CONNECTIONS), *options],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            status, _ = ask(port)
-            if status == 200:
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("kg serve did not start:\n" + proc.stderr.read().decode(errors="replace"))
-        time.sleep(0.2)
-    yield port, proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    return kg_serve(real_build, "--timeout", "2", "--threads", "4", "--slow-threads", "1", "--header-timeout", "1",
+                    "--max-connections", str(MAX_CONNECTIONS), *options)
 
 
 def ask(port: int, query: str = "ASK {}", source: str = "127.0.0.1", timeout: float = 10.0) -> tuple[int, float]:
@@ -120,7 +93,7 @@ def test_4_slow_headers_are_closed(server):
 
 
 def test_4_the_guards_hold_with_several_server_processes(real_build):
-    for port, _ in start_server(real_build, "--workers", "2", "--threads", "1", "--slow-threads", "1"):
+    with start_server(real_build, "--workers", "2", "--threads", "1", "--slow-threads", "1") as (port, _):
         for _ in range(2):  # whichever process takes the connection
             assert_slow_headers_closed(port)
 

@@ -57,18 +57,32 @@ def _declared_terms() -> set[str]:
 
 
 def _select(records: list, entities: list, only: list[str] | None) -> tuple[list, list]:
+    """The records and proposed entities to accept: all, or those named in `only` with what they need.
+
+    A chosen record brings the proposed entities it refers to; a proposed entity brings the
+    draft's placement of it (its `about:` record carrying locatedIn), and so on until nothing new
+    is needed: without its placement a new place hangs outside the hierarchy and cannot validate.
+    """
     if not only:
         return records, entities
     wanted = set(only)
     chosen = [r for r in records if r.get("id") in wanted or r.get("about") in wanted]
     proposed = {e["id"]: e for e in entities}
-    refs = set(wanted)
-    for r in chosen:
-        for v in r.values():
-            for x in (v if isinstance(v, list) else [v]):
-                if isinstance(x, str):
-                    refs.add(x)
-    return chosen, [e for eid, e in proposed.items() if eid in refs]
+    taken: dict[str, dict] = {}
+    while True:
+        refs = set(wanted)
+        for r in chosen:
+            for v in r.values():
+                for x in (v if isinstance(v, list) else [v]):
+                    if isinstance(x, str):
+                        refs.add(x)
+        new = [eid for eid in refs if eid in proposed and eid not in taken]
+        if not new:
+            break
+        for eid in new:
+            taken[eid] = proposed[eid]
+        chosen += [r for r in records if r.get("about") in new and "locatedIn" in r and r not in chosen]
+    return chosen, [e for eid, e in proposed.items() if eid in taken]
 
 
 def accept(draft_path: Path, data_dir: Path | None = None, only: list[str] | None = None,
@@ -197,6 +211,10 @@ def _check(data_dir: Path, facts_text, registry_text, doc_id: str, sources_dir, 
         where = f"{draft_path}:{by_slug.get(slug) or '?'}"
         lines.append(f"{where}: {slug} {v.path or ''}: {v.message}")
     for f in report.check_failures:
+        if f.name == "place-outside-hierarchy":
+            entity_lines = {k[1]: v for k, v in line_of.items() if k[0] == "entity"}
+            lines += _unplaced(f.rows, draft_path, {**by_slug, **entity_lines}, merged_entities, merged_facts.get("records") or [])
+            continue
         lines.append(f"check {f.name}: {f.description} ({len(f.rows)} row(s): "
                      + "; ".join(", ".join(f"{k}={val}" for k, val in row.items()) for row in f.rows[:5]) + ")")
     raise NonConformance("the accepted draft would not validate; nothing was written:\n" + "\n".join(lines))
@@ -218,3 +236,23 @@ def _relocate(exc: InputError, scratch: Path, draft_path: Path, line_of: dict) -
     key = ("entity", owner.get("id")) if "entities" in (raw or {}) and "records" not in raw else _key(_plain(owner))
     line = line_of.get(key)
     return InputError(exc.message + " (in the draft record at this line)", Position(str(draft_path), line, pos.field))
+
+
+def _unplaced(rows: list[dict], draft_path: Path, by_slug: dict, entities: list, records: list) -> list[str]:
+    """What the reviewer must add for places the draft leaves outside the hierarchy, at their lines."""
+    from collections import Counter
+
+    labels = {e["id"]: (e.get("label") or {}).get("zh", e["id"]) for e in entities}
+    types = {e["id"]: e.get("type") for e in entities}
+    # the area the draft's figures are about (its main area) is the likeliest parent to propose
+    parents = Counter(r[k] for r in records for k in ("area", "locatedIn") if isinstance(r.get(k), str))
+    out = []
+    for row in rows:
+        slug = str(row.get("place", "")).strip("<>").rsplit("/", 1)[-1]
+        hint = next((p for p, _ in parents.most_common() if p != slug), "zhongguo")
+        out.append(f"{draft_path}:{by_slug.get(slug) or '?'}: {slug} ({labels.get(slug, slug)}, a {types.get(slug) or 'place'}) "
+                   f"has no locatedIn, so it does not reach 中华人民共和国: add a record\n"
+                   f"  - about: {slug}\n    modality: background\n    span: <where the text places it>\n"
+                   f"    locatedIn: <the registry id of the place it lies in, e.g. {hint}>\n"
+                   f"  to the draft's records (or give the entity a locatedIn), then accept again")
+    return out

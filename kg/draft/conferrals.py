@@ -31,6 +31,7 @@ class Conferral:
     level: str
     batch: int | None
     year: str | None
+    written: str = ""  # the designation as written (with its level word), kept as an alias
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +71,20 @@ def find_conferrals(text: Text) -> list[Conferral]:
         # 在X中获评“好”等次: the designation is X + what follows
         s0, _ = text.clause(m.start())
         ctx = re.search(r"在(.{2,30})中$", s[s0 : m.start()])
+        if not body and m.group(0) in cfg["list_triggers"]:
+            # 第三批X名单公布，Y入选: Y is selected for the list announced before it in the sentence
+            ss0, _ = text.sentence(m.start())
+            lm = None
+            for lm in re.finditer(rf"((?:{cfg['batch']})?[^，。；：、]{{2,30}}?)名单(?:{rules.alternation(cfg['list_announced'])})", s[ss0 : m.start()]):
+                pass
+            if lm is not None:
+                body, body_start = lm.group(1), ss0 + lm.start(1)
         parts = body.split("、") if "、" in body else [body]
+        # A、B获评C: a part with a trigger of its own starts a new conferral (found on its own)
+        for k, part in enumerate(parts):
+            if k and _trigger_rx().search(part):
+                parts = parts[:k]
+                break
         pos = body_start
         for part in parts:
             raw = part
@@ -86,15 +100,25 @@ def find_conferrals(text: Text) -> list[Conferral]:
             batch = _batch(name)
             clean = re.sub(r"^[“\"]?(\d{4})年度?", "", name)
             clean = re.sub(rules.load("conferrals")["batch"], "", clean)
-            clean = clean_name(clean).strip("（）()")
+            # a grade in brackets after the name (（四星级）) qualifies it; it is not part of the name
+            clean = re.sub(r"[（(][^（）()]{1,8}[）)]$", "", clean_name(clean)).strip("（）()")
             if ctx and len(clean) <= 4:
+                cy = re.search(r"(\d{4})年度?", ctx.group(1))
+                year = year or (cy.group(1) if cy else None)
                 clean = re.sub(r"^(自治区|\d{4}年度?)+", "", clean_name(ctx.group(1))) + clean
-            if len(clean) < 3 or not (clean.endswith(suffix_ok) or name.endswith(tuple(tails))):
+            written = clean
+            clean = re.sub(rf"^(?:{rules.alternation(cfg['level_prefixes'])})", "", clean)
+            # named as conferred (…认定, …称号) or ending like a designation
+            gate = cfg.get("gated_triggers", {}).get(m.group(0))
+            if gate and not raw.endswith(tuple(gate)):
+                pos += len(part) + 1
+                continue
+            if len(clean) < 3 or not (clean.endswith(suffix_ok) or raw.endswith(tuple(tails))):
                 pos += len(part) + 1
                 continue
             level = _level(raw, cfg) or _level(s[max(s0, m.start() - 8) : m.start()], cfg) or \
                 _level(ctx.group(1) if ctx else "", cfg) or "level-not-stated"
             out.append(Conferral(m.start(), pos + len(part), m.start(), clean, pos, pos + len(part),
-                                 level, batch, year))
+                                 level, batch, year, written))
             pos += len(part) + 1
     return out

@@ -9,7 +9,7 @@ before it (2023年，…; 下半年，…), which is how a report's sections say
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from kg.draft import rules
@@ -43,6 +43,13 @@ class Period:
     year: int
     first: int = 1
     last: int = 12
+    # compact [start, end) of the words that set the period (None: the publication year by default)
+    at: tuple[int, int] | None = field(default=None, compare=False)
+
+    @property
+    def whole_year(self) -> bool:
+        """True for a year the text names as the subject of a passage (2023年，…; 回首2023年)."""
+        return self.at is not None and (self.first, self.last) == (1, 12)
 
     @property
     def iso(self) -> str:
@@ -80,8 +87,12 @@ def _date_rx() -> re.Pattern:
     )
 
 
-def find_dates(text: Text, pub: Published) -> list[DateMention]:
-    """Explicit dates (a month at least), resolved to ISO."""
+def find_dates(text: Text, pub: Published, contexts: list[tuple[int, "Period"]] | None = None) -> list[DateMention]:
+    """Explicit dates (a month at least), resolved to ISO.
+
+    A month written without a year takes the year the passage speaks of (a year that opened a
+    clause or a section heading before it: contexts from period_contexts), else the publication's.
+    """
     prules = rules.load("periods")
     out = []
     s = text.compact
@@ -90,6 +101,9 @@ def find_dates(text: Text, pub: Published) -> list[DateMention]:
         if re.search(r"(至|到|-|~|—)$", s[max(0, m.start() - 1) : m.start()]):
             continue
         if m.start() > 0 and not m.group("year") and not m.group("rel") and re.match(r"[\d.个第]", s[m.start() - 1]):
+            continue
+        # “三月三” and other quoted names are not dates; nor is a Chinese month run into a numeral
+        if _inside_quotes(s, m.start()) or (not m.group("day") and re.match(r"[一二三四五六七八九十廿]", s[m.end() : m.end() + 1])):
             continue
         month = _month(m.group("month"))
         inferred = False
@@ -101,10 +115,18 @@ def find_dates(text: Text, pub: Published) -> list[DateMention]:
         elif m.group("rel"):
             year = pub.year + prules["relative_years"][m.group("rel")]
         else:
-            year, inferred = pub.year, True
+            ctx = period_at(contexts, m.start(), pub) if contexts else None
+            year, inferred = (ctx.year if ctx is not None and ctx.at is not None else pub.year), True
         iso = f"{year}-{month:02d}" + (f"-{int(m.group('day')):02d}" if m.group("day") else "")
         out.append(DateMention(m.start(), m.end(), iso, m.group(0), inferred))
     return out
+
+
+def _inside_quotes(s: str, pos: int) -> bool:
+    """True when pos is inside a “…” quotation opened earlier in its sentence."""
+    start = max(s.rfind(c, 0, pos) for c in "。！？") + 1
+    seg = s[start:pos]
+    return seg.count("“") > seg.count("”")
 
 
 def _last_year_before(s: str, pos: int) -> int | None:
@@ -121,9 +143,10 @@ def period_contexts(text: Text, pub: Published) -> list[tuple[int, Period]]:
     prules = rules.load("periods")
     names = rules.alternation(prules["periods"])
     rel = rules.alternation(prules["relative_years"])
+    heads = rules.alternation(prules["heading_words"])
     rx = re.compile(
         rf"(?:(?P<year>\d{{4}})年|(?P<rel>{rel}))?(?:(?P<name>{names})|(?P<m1>{_MONTH})(?:至|到|-|—|~)(?P<m2>{_MONTH})月)?"
-        rf"(?=[，,：:]|以来)"
+        rf"(?=[，,：:]|以来|(?<=年)(?:{heads}))"
     )
     out: list[tuple[int, Period]] = []
     year_now = pub.year
@@ -142,7 +165,7 @@ def period_contexts(text: Text, pub: Published) -> list[tuple[int, Period]]:
             first, last = _month(m.group("m1")), _month(m.group("m2"))
         else:
             first, last = 1, 12
-        out.append((m.start(), Period(year, first, last)))
+        out.append((m.start(), Period(year, first, last, at=(m.start(), m.end()))))
     return out
 
 
@@ -170,3 +193,41 @@ def stated_period(text: Text, start: int, end: int, fallback: Period, pub: Publi
             first, last = 1, 12
         found = Period(year, first, last)
     return found or fallback
+
+
+@dataclass
+class ProgrammeYear:
+    """"2024年，是…的关键一年": a year placed within a plan or programme (compact positions)."""
+
+    year: int
+    year_span: tuple[int, int]
+    start: int  # the phrase naming the plan and the role, up to the role word's end
+    end: int
+    role: str | None
+    contiguous: bool  # nothing but 是/站在 between the year and the phrase
+
+
+def find_programme_years(text: Text, pub: Published) -> list[ProgrammeYear]:
+    """Years the text places in a plan or programme (开局之年, 关键一年, 收官之年 …).
+
+    The year is the nearest year written before the role word in its sentence (2024年, 今年);
+    the phrase runs back from the role word to the clause start or to 是/站在.
+    """
+    prules = rules.load("periods")["programme_year"]
+    s = text.compact
+    rel = rules.load("periods")["relative_years"]
+    out = []
+    for m in re.finditer(rules.alternation(prules["roles"]), s):
+        s0, _ = text.sentence(m.start())
+        years = list(re.finditer(rf"(\d{{4}})年(?!度)|{rules.alternation(rel)}", s[s0 : m.start()]))
+        if not years:
+            continue
+        y = years[-1]
+        year = int(y.group(1)) if y.group(1) else pub.year + rel[y.group(0)]
+        c0, _ = text.clause(m.start())
+        link = max((s.rfind(w, c0, m.start()) + len(w) for w in prules["links"] if s.rfind(w, c0, m.start()) >= 0), default=c0)
+        start = max(c0, link)
+        between = s[s0 + y.end() : start]
+        contiguous = not re.search(rules.alternation(prules["roles"]), between) and len(between) <= 4
+        out.append(ProgrammeYear(year, (s0 + y.start(), s0 + y.end()), start, m.end(), prules["roles"][m.group(0)], contiguous))
+    return out

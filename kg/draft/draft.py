@@ -11,11 +11,10 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from kg.draft import rules
+from kg.draft import rules, segment
 from kg.draft.conferrals import find_conferrals
-from kg.draft.dates import Published, find_dates, period_at, period_contexts, stated_period
+from kg.draft.dates import Period, Published, find_dates, find_programme_years, period_at, period_contexts, stated_period
 from kg.draft.entities import Entity, EntityFinder, Mention, Registry, clean_name, pinyin_label, toneless_label, user_words
 from kg.draft.figures import Figure, find_figures
 from kg.draft.modality import modality
@@ -26,7 +25,7 @@ PLACE_TYPES = {"AdministrativeArea", "Block", "Country", "DemonstrationArea", "D
                "Town", "Village"}
 AREA_RANK = {"District": 0, "PrefectureCity": 1, "Town": 2, "ProvincialDivision": 3, "Country": 4}
 _ONTOLOGY_UNITS = {"unit-cny", "unit-percent", "unit-count", "unit-tonne", "unit-mu", "unit-person"}
-_SUBJECT_TYPES = PLACE_TYPES | {"Enterprise", "Project", "Organization", "PartyBody", "GovernmentBody", "ServiceCentre",
+_SUBJECT_TYPES = PLACE_TYPES | {"Enterprise", "Project", "Organization", "PublicBody", "PartyBody", "GovernmentBody", "ServiceCentre",
                                 "Platform", "DigitalPlatform", "LogisticsFacility"}
 
 
@@ -38,15 +37,6 @@ class Draft:
     entities: list[dict] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)
     text: str = ""
-
-
-@lru_cache(maxsize=4)
-def _jieba_words(words: tuple[str, ...]) -> None:
-    import jieba
-
-    jieba.setLogLevel(60)
-    for w in words:
-        jieba.add_word(w, freq=2000, tag="nz")
 
 
 def _span(text: Text, start: int, end: int) -> str:
@@ -67,6 +57,7 @@ class _Drafter:
         self.n = Counter()
         self.contexts = period_contexts(self.text, pub)
         self.project_status: dict[str, tuple[str, str]] = {}
+        self.conferral_of: dict[tuple[str, str], dict] = {}  # (recipient, designation) -> its record
         self.as_event: set[str] = set()  # event-like names drafted as event records, not registry entries
 
     # -- helpers -----------------------------------------------------------------------------
@@ -105,15 +96,42 @@ class _Drafter:
 
     # -- stages ------------------------------------------------------------------------------
     def run(self) -> None:
-        _jieba_words(tuple(user_words(self.registry)))
         self.finder.find(self.text)
         self.area = self.main_area()
         for fig in find_figures(self.text):
             self.figure(fig)
-        dates = find_dates(self.text, self.pub)
+        dates = find_dates(self.text, self.pub, self.contexts)
         conferrals = find_conferrals(self.text)
         dated_conf = self.conferrals(conferrals, dates)
+        self.finder.prune_nested()  # designations are named now: what lies inside them is part of them
         self.events(dates, dated_conf)
+        self.programme_years()
+
+    def programme_years(self) -> None:
+        """ProgrammeYear records: "2024年，是…“十四五”规划…的关键一年" (one per year, plan and role)."""
+        t = self.text
+        of_types = set(rules.load("periods")["programme_year"]["of_types"])
+        seen: dict[tuple, dict] = {}
+        for py in find_programme_years(t, self.pub):
+            of = next((m for m in sorted(self.finder.mentions, key=lambda m: m.start)
+                       if py.start <= m.start and m.end <= py.end and set(m.entity.types) & of_types), None)
+            spans = [_span(t, py.year_span[0], py.end)] if py.contiguous else \
+                [_span(t, *py.year_span), _span(t, py.start, py.end)]
+            key = (py.year, of.entity.id if of else t.compact[py.start:py.end], py.role)
+            if key in seen:  # the same year and role said again later: one record, every span
+                rec = seen[key]
+                rec["span"] = list(dict.fromkeys((rec["span"] if isinstance(rec["span"], list) else [rec["span"]]) + spans[-1:]))
+                continue
+            phrase = t.compact[py.start:py.end]
+            rec = {"id": self.rid("year"), "type": "ProgrammeYear",
+                   "label": {"zh": self.unique_label(f"{py.year}年：{phrase}"),
+                             "en": f"{py.year}, {toneless_label(phrase)}"},
+                   "modality": "background", "span": spans if len(spans) > 1 else spans[0],
+                   "yearOf": of.entity.id if of else None, "yearRole": py.role, "date": str(py.year),
+                   "confidence": 0.75 if of and py.role else 0.5,
+                   "todo": ["label.en"] + ([] if of else ["yearOf"]) + ([] if py.role else ["yearRole"])}
+            seen[key] = rec
+            self.records.append(rec)
 
     def figure(self, fig: Figure) -> None:
         t = self.text
@@ -199,53 +217,188 @@ class _Drafter:
         return self.finder.propose(noun, ["Indicator"], "indicator", 0.4, "indicator"), None
 
     def conferrals(self, conferrals, dates) -> dict[int, str]:
+        """DesignationConferral records: recipient, designation, level, batch, year and date.
+
+        The recipient is the subject of the trigger's clause chain (the text after the last ；
+        before it): the nearest place or organisation named there and not inside a designation;
+        该镇/该区/该公司 … refer back to the last such entity of that type; a chain without a
+        subject (…入选A，并获评B) keeps the subject of the conferral before it in the sentence;
+        else the recipient is left unsaid and proposed (the main area, or its city for a title
+        conferred on cities) in an implied `about:` record. Dates: rules/conferrals.yaml `dating`.
+        """
         t = self.text
         dated: dict[int, str] = {}
+        inside = [(c.designation_start, c.designation_end) for c in conferrals]
+        prev: tuple[int, Entity, dict | None] | None = None  # sentence, recipient, its implied record
         for c in conferrals:
             s0, s1 = t.sentence(c.trigger)
-            rec_m = self.nearest_before(c.trigger, s0, PLACE_TYPES | _SUBJECT_TYPES - {"Project"})
-            implied = rec_m is None
-            recipient = rec_m.entity if rec_m else self.area
+            chain0 = max(s0, t.compact.rfind("；", s0, c.trigger) + 1, t.compact.rfind(";", s0, c.trigger) + 1)
+            recipient, how = self.recipient(c, chain0, inside)
+            if recipient is None and prev is not None and prev[0] == s0:
+                recipient, how = prev[1], ("shared" if prev[2] is None else prev[2])
+            implied_about = None
             if recipient is None:
-                continue
+                recipient, implied_about = self.unsaid_recipient(c)
+                if recipient is None:
+                    continue
+            elif isinstance(how, dict):
+                implied_about = how
             desig = self.finder.propose(c.designation, ["Designation"], "conferral", 0.6)
             if "Designation" not in desig.types:
                 if desig.known:
                     continue  # the registry says this name is something else
                 desig.types = ["Designation"]  # named as conferred: that outweighs the suffix guess
+            if c.written and c.written != desig.zh and c.written not in desig.aliases:
+                desig.aliases.append(c.written)
             self.finder.mention(desig, c.designation_start, c.designation_end)
-            period = period_at(self.contexts, c.trigger, self.pub)
-            start = rec_m.start if rec_m else c.trigger
-            spans = [_span(t, start, c.trigger + 1) if rec_m and rec_m.end > c.designation_start else _span(t, start, c.end)]
-            rec = {
-                "id": self.rid("conf"),
-                "type": "DesignationConferral",
-                "label": {"zh": self.unique_label(f"{recipient.zh}：{desig.zh}"),
-                          "en": f"{_en(self.registry, recipient)}: {_en(self.registry, desig)}"},
-                "modality": "result",
-                "span": spans[0],
-                "recipient": recipient.id,
-                "designation": desig.id,
-                "level": c.level,
-            }
-            if c.batch:
-                rec["batch"] = c.batch
-            if c.year:
-                rec["assessmentYear"] = c.year
-            before = [d for d in dates if s0 <= d.start < c.trigger]
-            if before:
-                rec["date"] = before[-1].iso
-                rec["span"] = [_span(t, before[-1].start, before[-1].end), rec["span"]]
-                dated[before[-1].start] = rec["id"]
-            else:
-                rec["reportedYear"] = str(period.year)
-            if implied:
-                rec["support"] = "implied"
-                rec["supportReason"] = {"zh": "获授者承上文省略，按文中主要地区推定", "en": "The recipient is left unsaid; taken to be the document's main area"}
-            rec["confidence"] = 0.5 if implied else (0.8 if recipient.known else 0.65)
-            rec["todo"] = ["label.en"] + (["recipient"] if implied else []) + ([] if desig.known else ["designation"])
-            self.records.append(rec)
+            members = [(recipient, how, implied_about)]
+            if not isinstance(how, (dict, str)) and how is not None:
+                # A、B先后通过…: every member of a list of recipients gets the designation
+                members = [(m.entity, m, None) for m in self.listed_before(how)] + members
+            for recipient, how, implied_about in members:
+                prev = (s0, recipient, implied_about)
+                rec_m = how if not isinstance(how, (dict, str)) else None
+                start = rec_m.start if rec_m else c.trigger
+                own = _span(t, start, c.trigger + 1) if rec_m and rec_m.end > c.designation_start else _span(t, start, c.end)
+                rec = {
+                    "id": self.rid("conf"),
+                    "type": "DesignationConferral",
+                    "label": {"zh": self.unique_label(f"{recipient.zh}：{desig.zh}"),
+                              "en": f"{_en(self.registry, recipient)}: {_en(self.registry, desig)}"},
+                    "modality": "result",
+                    "span": own,
+                    "recipient": None if implied_about else recipient.id,
+                    "designation": desig.id,
+                    "level": c.level,
+                }
+                if c.batch:
+                    rec["batch"] = c.batch
+                if c.year:
+                    rec["assessmentYear"] = c.year
+                ctx = period_at(self.contexts, c.trigger, self.pub)
+                rec["reportedYear"] = str(ctx.year)  # the year the passage reports on (the publication's by default)
+                extra = []
+                date = self.conferral_date(c, s0, dates, ctx)
+                if date is not None:
+                    iso, dspan, implied_reason = date
+                    if dspan is not None:
+                        dated[dspan[0]] = rec["id"]
+                    if implied_reason is None:
+                        rec["date"] = iso
+                        if dspan is not None:
+                            rec["span"] = [_span(t, *dspan), own]
+                    else:
+                        where = [_span(t, *dspan), own] if before_written(dspan, c.trigger) else own
+                        extra.append({"about": rec["id"], "modality": "result", "span": where, "date": iso, "support": "implied",
+                                      "supportReason": implied_reason, "supportSpan": _span(t, *dspan)})
+                if implied_about:
+                    extra.append({"about": rec["id"], "modality": "result", "span": own, **implied_about})
+                rec["confidence"] = 0.5 if implied_about else (0.8 if recipient.known else 0.65)
+                rec["todo"] = ["label.en"] + (["recipient"] if implied_about else []) + ([] if desig.known else ["designation"])
+                if self.merge_conferral((recipient.id, desig.id), rec, extra):
+                    continue
+                self.records.append(rec)
+                self.records.extend(extra)
         return dated
+
+    def merge_conferral(self, key: tuple[str, str], rec: dict, extra: list[dict]) -> bool:
+        """True when the same recipient's same designation was drafted before: the earlier record
+        takes this mention's span, and its date when it had none (stated wins over implied)."""
+        prev = self.conferral_of.get(key)
+        if prev is None:
+            self.conferral_of[key] = rec
+            return False
+        spans = prev["span"] if isinstance(prev["span"], list) else [prev["span"]]
+        new = rec["span"] if isinstance(rec["span"], list) else [rec["span"]]
+        prev["span"] = list(dict.fromkeys(spans + new))
+        dated_about = [r for r in self.records if r.get("about") == prev["id"] and "date" in r]
+        if "date" in rec and "date" not in prev:
+            prev["date"] = rec["date"]
+            self.records[:] = [r for r in self.records if not any(r is d for d in dated_about)]
+        elif "date" not in prev and not dated_about:
+            self.records.extend({**r, "about": prev["id"]} for r in extra if "date" in r)
+        return True
+
+    def listed_before(self, m: Mention) -> list[Mention]:
+        """Mentions listed with m before it (A、B、m), nearest last."""
+        out, pos = [], m.start
+        while pos > 0 and self.text.compact[pos - 1] == "、":
+            prev = [x for x in self.finder.mentions if x.end == pos - 1 and x.entity.types == m.entity.types or
+                    (x.end == pos - 1 and set(x.entity.types) & (PLACE_TYPES | _SUBJECT_TYPES) and set(m.entity.types) & (PLACE_TYPES | _SUBJECT_TYPES))]
+            if not prev:
+                break
+            x = min(prev, key=lambda x: x.start)
+            out.insert(0, x)
+            pos = x.start
+        return out
+
+    def recipient(self, c, chain0: int, inside: list[tuple[int, int]]):
+        """(entity, mention or implied-record dict) named as the conferral's recipient, or (None, None)."""
+        t = self.text
+        cfg = rules.load("conferrals")
+        types = PLACE_TYPES | _SUBJECT_TYPES - {"Project"}
+        cands = [m for m in self.finder.mentions
+                 if chain0 <= m.start and m.end <= c.trigger and set(m.entity.types) & types
+                 and "Designation" not in m.entity.types and "Indicator" not in m.entity.types
+                 and not any(a <= m.start and m.end <= b for a, b in inside)]
+        best = max(cands, key=lambda m: (m.end, -m.start)) if cands else None
+        seg_from = best.end if best else chain0
+        ana = re.search(rules.alternation(cfg["anaphora"]), t.compact[seg_from : c.trigger])
+        if ana:
+            want = set(cfg["anaphora"][ana.group(0)])
+            pos = seg_from + ana.start()
+            back = [m for m in self.finder.mentions if m.end <= pos and set(m.entity.types) & want
+                    and not any(a <= m.start and m.end <= b for a, b in inside)]
+            if back:
+                ref = max(back, key=lambda m: (m.end, -m.start))
+                return ref.entity, {"recipient": ref.entity.id, "support": "implied",
+                                    "supportReason": {"zh": f"“{ana.group(0)}”承指前文的{ref.entity.zh}",
+                                                      "en": f"“{ana.group(0)}” refers back to {toneless_label(ref.entity.zh)}"},
+                                    "supportSpan": [_span(t, ref.start, ref.end), _span(t, pos, pos + len(ana.group(0)))]}
+        return (best.entity, best) if best else (None, None)
+
+    def unsaid_recipient(self, c) -> tuple[Entity | None, dict | None]:
+        """The proposed recipient of a conferral whose subject the text leaves out."""
+        cfg = rules.load("conferrals")
+        for_cities = c.designation.endswith(tuple(cfg["city_titles"]))
+        city = self._higher_place() if for_cities else None
+        if city is not None and "PrefectureCity" in city.types:
+            area = self.area
+            reason = {"zh": f"称号授予城市；承上省略的主语是{area.zh if area else '本地'}，获称号的是其所在的{city.zh}",
+                      "en": f"The title is conferred on cities; the omitted subject is {_en(self.registry, area) if area else 'the area'}, "
+                            f"so the holder is its city, {_en(self.registry, city)}"}
+            recipient = city
+        else:
+            recipient = self.area
+            reason = {"zh": "获授者承上文省略，按文中主要地区推定", "en": "The recipient is left unsaid; taken to be the document's main area"}
+        if recipient is None:
+            return None, None
+        return recipient, {"recipient": recipient.id, "support": "implied", "supportReason": reason}
+
+    def conferral_date(self, c, s0: int, dates, ctx: Period):
+        """(iso, compact span it rests on, implied reason or None) of a conferral, or None.
+
+        In order: a date written before the trigger in its sentence; the list year written in
+        the designation when it is the year the passage reports on (获评2023年第一批…); a year
+        that opens the sentence (2023年，A获评…，B入选…); the year a passage reviews (回首2023年)
+        when the designation has neither batch nor year (a batch list may be years old).
+        """
+        before = [d for d in dates if s0 <= d.start < c.trigger]
+        if before:
+            d = before[-1]
+            if d.inferred_year:
+                return d.iso, (d.start, d.end), {"zh": "原文未写年份，年份据刊发时间推定", "en": "The text gives no year; it follows from the publication date"}
+            return d.iso, (d.start, d.end), None
+        if not ctx.whole_year:
+            return None
+        if c.year and int(c.year) == ctx.year:
+            return c.year, None, None
+        if s0 <= ctx.at[0] < c.trigger:
+            return str(ctx.year), ctx.at, None
+        if not c.batch and not c.year and ctx.year <= self.pub.year:
+            return str(ctx.year), ctx.at, {"zh": "原文未写授予时间，年份据所在段落回顾的年份推定",
+                                           "en": "The text gives no date; the year is the one the passage reviews"}
+        return None
 
     def events(self, dates, dated_conf: dict[int, str]) -> None:
         """Events: milestones (ENTITY 竣工/上线/揭牌 …), named meetings and festivals, and
@@ -263,6 +416,10 @@ class _Drafter:
             if ent_m is not None and ("Indicator" in ent_m.entity.types or "Designation" in ent_m.entity.types):
                 ent_m = None
             if ent_m is None:
+                continue
+            if modality(t, m.start(), period_at(self.contexts, m.start(), self.pub), self.pub)[0] == "plan":
+                if "Project" in ent_m.entity.types:  # 确保…开工: a planned status, not an event that happened
+                    self.project_status.setdefault(ent_m.entity.id, ("status-planned", None))
                 continue
             found.append((ent_m.start, m.end(), etype, f"{ent_m.entity.zh}{verb}", ent_m.entity, verb))
         for m in re.finditer(r"获聘", t.compact):
@@ -325,8 +482,11 @@ class _Drafter:
             rec["confidence"] = round(conf * (0.9 if ds else 0.7), 2)
             rec["todo"] = ["label.en"]
             self.records.append(rec)
+        announce = rules.alternation(cfg["announcement_verbs"])
         for d in dates:
-            if d.start in used_dates:
+            after = d.end + 1 if t.compact[d.end : d.end + 1] in ("，", ",", "：") else d.end
+            # a list announced on a date is an event even when the date also dates a conferral
+            if d.start in used_dates and not re.search(announce, t.compact[after : t.clause(after)[1]]):
                 continue
             after = d.end + 1 if t.compact[d.end : d.end + 1] in ("，", ",", "：") else d.end
             _, c1 = t.clause(after)
@@ -403,15 +563,18 @@ _STATUS = {"竣工": "status-completed", "投产": "status-in-operation", "运�
            "开业": "status-in-operation"}
 
 
+def before_written(dspan: tuple[int, int] | None, trigger: int) -> bool:
+    """True when a date's words are written in the conferral's own sentence, before its trigger."""
+    return dspan is not None and dspan[1] <= trigger and trigger - dspan[1] < 80
+
+
 def _short(label: str, n: int = 24) -> str:
     return label if len(label) <= n else label[:n]
 
 
 def _noun_run(seg: str, backwards: bool = False) -> str:
     """A run of nominal words at the start (or end) of seg, via jieba's part-of-speech tags."""
-    import jieba.posseg as pseg
-
-    toks = [(w.word, w.flag) for w in pseg.cut(seg)]
+    toks = segment.pos_cut(seg)
     if backwards:
         toks = toks[::-1]
     out = []
@@ -448,9 +611,11 @@ def draft_text(original: str, published: str, registry_entities: list[dict], doc
         ValueError: a malformed publication date.
     """
     pub = Published.parse(published)
-    d = _Drafter(original, pub, Registry(registry_entities), doc_id)
-    d.run()
-    proposed, about = d.entity_records()
+    registry = Registry(registry_entities)
+    with segment.using(segment.segmenter(tuple(user_words(registry)))):
+        d = _Drafter(original, pub, registry, doc_id)
+        d.run()
+        proposed, about = d.entity_records()
     header = {
         "id": doc_id,
         "file": file_name,

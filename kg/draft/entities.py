@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from kg.draft import rules
+from kg.draft import rules, segment
 from kg.draft.normalise import Text
 
 _PUNCT = set("，。；：！？、“”‘’「」『』（）()《》〈〉—…·,.;:!?\"' ")
@@ -108,10 +108,9 @@ def _lexicon() -> dict[str, str]:
 
 def slug(zh: str, prefix: str = "") -> str:
     """A stable ASCII slug from a Chinese name (pinyin, hyphenated), at most ~60 characters."""
-    import jieba
     from pypinyin import lazy_pinyin
 
-    parts = [re.sub(r"[^a-z0-9]", "", "".join(lazy_pinyin(w)).lower()) for w in jieba.cut(zh)]
+    parts = [re.sub(r"[^a-z0-9]", "", "".join(lazy_pinyin(w)).lower()) for w in segment.cut(zh)]
     parts = [p for p in parts if p]
     out = prefix
     for p in parts:
@@ -123,11 +122,10 @@ def slug(zh: str, prefix: str = "") -> str:
 
 def pinyin_label(zh: str) -> str:
     """Tone-marked pinyin grouped by word (for rdfs:label@zh-Latn-pinyin)."""
-    import jieba
     from pypinyin import Style, pinyin
 
     words = []
-    for w in jieba.cut(zh):
+    for w in segment.cut(zh):
         syl = "".join(s[0] for s in pinyin(w, style=Style.TONE))
         syl = re.sub(r"[^\w\u00c0-\u024f]", "", syl)
         if syl:
@@ -137,11 +135,10 @@ def pinyin_label(zh: str) -> str:
 
 def toneless_label(zh: str) -> str:
     """A placeholder English label: toneless pinyin by word, capitalised (the reviewer replaces it)."""
-    import jieba
     from pypinyin import lazy_pinyin
 
     words = []
-    for w in jieba.cut(zh):
+    for w in segment.cut(zh):
         syl = re.sub(r"[^A-Za-z0-9]", "", "".join(lazy_pinyin(w)))
         if syl:
             words.append(syl[0].upper() + syl[1:])
@@ -195,8 +192,27 @@ class EntityFinder:
         self._quoted(text)
         self._suffixed(text)
         self._enumerated(text)
-        self.mentions.sort(key=lambda m: (m.start, -m.end))
+        self.prune_nested()
         return self.mentions
+
+    def prune_nested(self) -> None:
+        """Drop genre-vocabulary and quoted mentions inside a longer mention (广西青溪新材料有限公司
+        names a company, not the industry 新材料 nor the region 广西; “小巨人” is part of a title).
+        Suffix-typed names stay (王眉村 in 王眉村豇豆生产基地 is the village), and so do indicators
+        (产值 in 规上工业产值 is matched again, longest first, when figures are linked).
+        Sorts the mentions."""
+        self.mentions.sort(key=lambda m: (m.start, -m.end))
+        keep: list[Mention] = []
+        for m in self.mentions:
+            nestable = m.entity.rule in ("lexicon", "quoted") or (m.entity.known and "Indicator" not in m.entity.types)
+            inside = nestable and any(o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start)
+                                                for o in self.mentions if o is not m)
+            if inside:
+                if (m.start, m.end) in m.entity.mentions:
+                    m.entity.mentions.remove((m.start, m.end))
+            else:
+                keep.append(m)
+        self.mentions = keep
 
     def _dictionary(self, text: Text) -> None:
         names = dict.fromkeys(self.registry.names, "registry")
@@ -220,7 +236,8 @@ class EntityFinder:
     def _quoted(self, text: Text) -> None:
         cfg = rules.load("entities")["quoted"]
         attached = cfg["attached_suffixes"]
-        after_rx = re.compile(rules.alternation(attached))
+        # “三月三”民俗文化活动: up to four more characters of the name may come before the suffix
+        after_rx = re.compile(rf"[\u4e00-\u9fff]{{0,4}}?(?:{rules.alternation(attached)})")
         skip = set(cfg.get("skip", []))
         for m in _QUOTE.finditer(text.compact):
             inner = m.group(1)
@@ -238,26 +255,31 @@ class EntityFinder:
                 continue
             tail = after_rx.match(text.compact, m.end())
             if tail:
-                ent = self.propose(inner + tail.group(0), [attached[tail.group(0)]], "quoted", 0.55)
+                suffix = next(x for x in sorted(attached, key=len, reverse=True) if tail.group(0).endswith(x))
+                ent = self.propose(inner + tail.group(0), [attached[suffix]], "quoted", 0.55)
                 for alias in (f"“{inner}”{tail.group(0)}", inner):
                     if alias not in ent.aliases and alias != ent.zh:
                         ent.aliases.append(alias)
                 self.mention(ent, m.start(), tail.end())
-            elif re.fullmatch(r"[\d.]+%?", inner):
-                continue
+            elif re.fullmatch(r"[\d.]+%?", inner) or _dictionary_word(inner):
+                continue  # “加速度”: a common word in quotes is a figure of speech, not a name
             else:
                 self.mention(self.propose(inner, [_quoted_type(inner, cfg)], "quoted", 0.5), m.start(1), m.end(1))
 
     def _suffixed(self, text: Text) -> None:
-        import jieba.posseg as pseg
-
         cfg = rules.load("entities")
         suffixes = cfg["suffixes"]
         stop_pos, stop = set(cfg["stop_pos"]), set(cfg["not_name_start"])
+        keep, measure = set(cfg["name_words"]), set(cfg["measure_words"])
+        not_names, not_endings = set(cfg["not_names"]), tuple(cfg["not_name_endings"])
+        generic = set(cfg["generic_modifiers"])
+        indicator_names = {clean_name(w) for w in rules.load("lexicon")["indicators"]}
+        periods = re.compile(rules.alternation(list(rules.load("periods")["periods"]) + list(rules.load("periods")["relative_years"])))
+        owner_rx = re.compile(rf"^.{{2,20}}?(?:{rules.alternation(cfg['owner_suffixes'])})")
         tokens, pos = [], 0
-        for w in pseg.cut(text.compact):
-            tokens.append((w.word, w.flag, pos))
-            pos += len(w.word)
+        for word, flag in segment.pos_cut(text.compact):
+            tokens.append((word, flag, pos))
+            pos += len(word)
         by_len = sorted(suffixes, key=len, reverse=True)
         s = text.compact
         for i, (word, flag, start) in enumerate(tokens):
@@ -270,7 +292,7 @@ class EntityFinder:
                 j -= 1
             while j > 0:
                 pw, pf, _ = tokens[j - 1]
-                if pw in stop or any(c in _PUNCT for c in pw) or pf in stop_pos or pf[:1] in stop_pos:
+                if pw not in keep and (pw in stop or any(c in _PUNCT for c in pw) or pf in stop_pos or pf[:1] in stop_pos):
                     break
                 if end - tokens[j - 1][2] > cfg["max_length"]:
                     break
@@ -278,9 +300,25 @@ class EntityFinder:
             while j < i and (tokens[j][0] in stop or re.fullmatch(r"[\d.]+", tokens[j][0])):
                 j += 1
             name_start = tokens[j][2]
+            head = re.match(cfg["drop_name_prefix"], s[name_start:end])
+            if head:
+                name_start += head.end()
+            if name_start > 0 and re.match(r"[\d一二三四五六七八九十百千万]", s[name_start - 1]) and s[name_start] in measure:
+                name_start += 1  # 4条乡村振兴示范带: the measure word counts, it does not name
             name = s[name_start:end]
             if len(name) < cfg["min_length"] or len(name) - len(suffix) < 2 or any(c in _PUNCT for c in name):
                 continue
+            if name in not_names or name.endswith(not_endings) or s[name_start - 1 : name_start] == "等":
+                continue  # a common noun, a figure of speech, or the head of a list (A、B等自治区级会议)
+            if set(_split_words(name[: -len(suffix)], generic)) <= generic or name in indicator_names or periods.search(name) \
+                    or re.search(r"\d{4}年", name):
+                continue  # 重大项目, 新签约项目: a class of things or an indicator; 上半年项目: not a name
+            owner = owner_rx.search(name[: -len(suffix)])
+            if owner and len(name) - owner.end() >= cfg["min_length"] + 1:
+                # 广西X制药有限公司中药提取车间技改项目: the company owns the project, named after it
+                self.mention(self.propose(name[: owner.end()], ["Enterprise"], "suffix", 0.6), name_start, name_start + owner.end())
+                name_start += owner.end()
+                name = s[name_start:end]
             ent = self.propose(name, [suffixes[suffix]], "suffix", 0.6)
             self.mention(ent, name_start, end)
 
@@ -302,6 +340,22 @@ class EntityFinder:
                 if 2 <= len(item) <= 12:
                     self.mention(self.propose(item, [typ], "enumeration", 0.5), start, start + len(item))
                 pos += len(items[k]) + 1
+
+
+def _split_words(text: str, known: set[str]) -> list[str]:
+    """text cut into the longest words of `known` from the left (what is left over, one character each)."""
+    out, i = [], 0
+    by_len = sorted(known, key=len, reverse=True)
+    while i < len(text):
+        w = next((k for k in by_len if text.startswith(k, i)), text[i])
+        out.append(w)
+        i += len(w)
+    return out
+
+
+def _dictionary_word(word: str) -> bool:
+    """True when jieba's general dictionary has the word as one common word (加速度, 好)."""
+    return len(word) <= 4 and segment.general_frequency(word) >= rules.load("entities")["quoted"]["common_word_freq"]
 
 
 def _trailing_name(item: str) -> str:

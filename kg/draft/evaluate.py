@@ -10,7 +10,9 @@ Two kinds of gold:
   surface/value/unit, dates by surface, conferrals by recipient/designation/level.
 
 Matching: a figure by value, unit and position (the drafted span overlaps or touches where the
-number is written); a date by value and position; a conferral by recipient and designation
+number is written); a date by value and position, one dated record (event, conferral, programme
+year, or an `about:` record adding a date) against one gold dated record, so a date written once
+that dates two things counts twice on both sides; a conferral by recipient and designation
 names; an entity by name (equal after removing white space and quotes, or one containing the
 other with at least 60% of the longer). Each gold item matches at most one drafted item.
 """
@@ -145,14 +147,19 @@ def _greedy(gold: list, drafted: list, match, exact=None) -> tuple[int, list[tup
 
 
 # -- drafted items --------------------------------------------------------------------------
-def drafted_items(draft: Draft, registry: dict[str, dict]):
-    """(figures, dates, conferrals, entity names) of a draft, as plain tuples."""
+def drafted_items(draft: Draft, registry: dict[str, dict], count_measures: bool = True):
+    """(figures, dates, conferrals, entity names) of a draft, as plain tuples.
+
+    count_measures: count indicators and units among the entities (the curated gold refers to
+    them; the eval format's entity list does not, so there they are neither found nor extra).
+    """
     names: dict[str, list[str]] = {}
     for e in draft.entities:
         names[e["id"]] = [e["label"]["zh"], *((e.get("altLabel") or {}).get("zh") or [])]
     for eid, e in registry.items():
         names.setdefault(eid, [(e.get("label") or {}).get("zh", eid), *((e.get("altLabel") or {}).get("zh") or [])])
     figures, dates, confs = [], [], []
+    about_recipient = {r["about"]: r["recipient"] for r in draft.records if "about" in r and "recipient" in r}
     for r in draft.records:
         if "value" in r and "unit" in r:
             figures.append({"value": r["value"], "unit": r["unit"], "spans": _spans(r["span"]),
@@ -160,29 +167,29 @@ def drafted_items(draft: Draft, registry: dict[str, dict]):
         if "date" in r:
             dates.append({"date": str(r["date"]), "spans": _spans(r["span"])[-1:], "all": _spans(r["span"])})
         if r.get("type") == "DesignationConferral":
-            confs.append({"recipient": names.get(r["recipient"], [r["recipient"]]),
+            # an unsaid recipient sits in an implied `about:` record, as in the curated data
+            recipient = r.get("recipient") or about_recipient.get(r["id"], "")
+            confs.append({"recipient": names.get(recipient, [recipient]),
                           "designation": names.get(r["designation"], [r["designation"]]), "level": r.get("level")})
     mentioned = {r["about"] for r in draft.records if "about" in r}
+    dated = {r["about"] for r in draft.records if "about" in r and "date" in r}
     for r in draft.records:  # events are drafted as records: their names count as entities found
-        if "id" in r and "date" in r and r.get("type") != "DesignationConferral":
+        if "id" in r and ("date" in r or r["id"] in dated) and r.get("type") not in ("DesignationConferral", "ProgrammeYear"):
             names[r["id"]] = [r["label"]["zh"], *((r.get("altLabel") or {}).get("zh") or [])]
             mentioned.add(r["id"])
+    mentioned -= {r["id"] for r in draft.records if r.get("type") in ("DesignationConferral", "ProgrammeYear")}
+    if not count_measures:  # gold files in the eval format list named things, not indicators or units
+        mentioned = {eid for eid in mentioned if not _is_measure(eid, draft, registry)}
+        # a milestone (X投入运营) is an event of a named thing, not a name of its own
+        mentioned -= {r["id"] for r in draft.records if "id" in r and "involves" in r}
     entity_names = {eid: names[eid] for eid in mentioned if eid in names}
-    return figures, _cluster(dates), confs, entity_names
+    return figures, dates, confs, entity_names
 
 
-def _cluster(dates: list[dict]) -> list[dict]:
-    """One item per date value and place (a date stated once dates the event and the conferral)."""
-    out: list[dict] = []
-    for d in dates:
-        for o in out:
-            if o["date"] == d["date"] and _touch(o["spans"], d["spans"]):
-                o["spans"] = o["spans"] + d["spans"]
-                o["all"] = o.get("all", []) + d.get("all", [])
-                break
-        else:
-            out.append(dict(d))
-    return out
+def _is_measure(eid: str, draft: Draft, registry: dict[str, dict]) -> bool:
+    e = next((x for x in draft.entities if x["id"] == eid), None) or registry.get(eid) or {}
+    t = e.get("type", [])
+    return bool({"Indicator", "Unit"} & set(t if isinstance(t, list) else [t]))
 
 
 # -- gold readers -----------------------------------------------------------------------------
@@ -217,7 +224,7 @@ def gold_from_facts(facts_path: Path, registry: dict[str, dict]):
                 if isinstance(x, str) and x in registry:
                     entity_ids.add(x)
     entities = {eid: _registry_names(registry, eid) for eid in entity_ids}
-    return figures, _cluster(dates), confs, entities
+    return figures, dates, confs, entities
 
 
 def _registry_names(registry: dict[str, dict], eid: str) -> list[str]:
@@ -234,16 +241,17 @@ def gold_from_eval(gold_path: Path, text: str, published: str):
     dates = [{"date": str(d["date"]), "spans": _occurrences(text, re.sub(r"^[于在]", "", str(d["surface"])))}
              for d in raw.get("dates") or []]
     confs = [{"recipient": [c["recipient"]], "designation": [c["designation"]],
-              "level": {"national": "level-national", "regional": "level-autonomous-region", "city": "level-city"}.get(c.get("level"), c.get("level"))}
+              "level": {"national": "level-national", "regional": "level-autonomous-region", "city": "level-city",
+                        None: "level-not-stated"}.get(c.get("level"), c.get("level"))}
              for c in raw.get("conferrals") or []]
     entities = {str(i): [e["label"]] for i, e in enumerate(raw.get("entities") or [])}
     return figures, dates, confs, entities
 
 
 # -- scoring ------------------------------------------------------------------------------------
-def score(name: str, draft: Draft, gold, registry: dict[str, dict]) -> Evaluation:
+def score(name: str, draft: Draft, gold, registry: dict[str, dict], count_measures: bool = True) -> Evaluation:
     g_fig, g_dates, g_conf, g_ent = gold
-    d_fig, d_dates, d_conf, d_ent = drafted_items(draft, registry)
+    d_fig, d_dates, d_conf, d_ent = drafted_items(draft, registry, count_measures)
     ev = Evaluation(name)
 
     def fig_match(g, d):
@@ -305,4 +313,4 @@ def evaluate_eval(source: Path, gold: Path, registry_entities: list[dict], publi
     text = Path(source).read_text(encoding="utf-8")
     draft = draft_text(text, published, registry_entities, Path(source).stem, Path(source).name)
     return score(f"{Path(source).name} (gold {Path(gold).name})", draft, gold_from_eval(gold, text, published),
-                 {e["id"]: e for e in registry_entities})
+                 {e["id"]: e for e in registry_entities}, count_measures=False)

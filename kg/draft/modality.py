@@ -12,7 +12,17 @@ from kg.draft.normalise import Text
 
 
 def _cue(segment: str) -> str | None:
+    """plan, result or None from the cue words of a segment (rules/modality.yaml).
+
+    A plan cue governs what follows it (计划建成 → plan) unless 已 comes after it; otherwise the
+    last cue wins. Cue words used as nouns (年度计划) are blanked out first.
+    """
     cfg = rules.load("modality")
+    for w in cfg["noun_uses"]:
+        segment = segment.replace(w, "□" * len(w))
+    plan = max((segment.rfind(w) for w in cfg["strong_plan"]), default=-1)
+    if plan >= 0 and not any(segment.find(w, plan) >= 0 for w in cfg["already"]):
+        return "plan"
     best, kind = -1, None
     for words, k in ((cfg["strong_plan"], "plan"), (cfg["strong_result"], "result")):
         for w in words:
