@@ -8,6 +8,12 @@ The ontology goes into its own graph so queries that read class hierarchies work
 District 0 reuses the real slugs the competency queries name (yufeng-qu, sida-huizhan,
 gongye-zhenxing-huizhan, jinsangzi, m2023-sanda-zhudao-chanye).
 
+As rdfize does, every statement carries its support (yf:support yfid:support-stated), a statement
+of a number its qualifier (yfid:qualifier-exact, also on the observation or capacity it belongs
+to), and a period or date its bounds (yf:periodStart, yf:periodEnd, each a stated fact). The
+deliberate gaps, so that validation has results to find: each district's source document has
+no yf:sha256 and no dcterms:title (two SHACL results per document); nothing else.
+
 Deterministic: the same seed and size give the same bytes.
 
     python -m bench.generate --triples 100000 --out bench/data/100k/kg.nq
@@ -22,10 +28,12 @@ import pyoxigraph as ox
 
 from kg import paths
 from kg.namespaces import GRAPH, ID, OA, ONTOLOGY_GRAPH, QB, REGISTRY_GRAPH, SKOS, SOURCE, XSD, YF, RDF, RDFS
+from kg.pipeline.rdfize import period_bounds
 
 SCALES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 T = str(RDF.type)
 LABEL, ALT = str(RDFS.label), str(SKOS.altLabel)
+QUANTITIES = {str(YF.value), str(YF.quantity), str(YF.investment)}
 INDUSTRIES = ["shipin-jiagong", "shengwu-yiyao", "yiliao-qixie-kangfu-fuju", "yiyao", "liuzhou-luosifen",
               "dajiankang", "shuzi-jingji", "xin-nengyuan-qiche", "wenlv", "xiandai-wuliu"]
 ZONES = ["gongye-zhenxing-zhongxinqu", "shangmao-fanrong-jijuqu", "zhihui-chengshi-xianxingqu",
@@ -73,8 +81,17 @@ class Writer:
         span_node = iri(str(SOURCE[f"{doc}/span/{span[0]}-{span[1]}"]))
         for pp, oo in ((T, iri(str(RDF.Statement))), (str(RDF.subject), s), (str(RDF.predicate), iri(p)),
                        (str(RDF.object), o), ("http://purl.org/dc/terms/source", iri(str(SOURCE[doc]))),
-                       (str(YF.modality), iri(str(ID["modality-" + modality]))), (str(YF.evidence), span_node)):
+                       (str(YF.modality), iri(str(ID["modality-" + modality]))), (str(YF.evidence), span_node),
+                       (str(YF.support), iri(str(ID["support-stated"])))):
             self.quad(st, iri(pp), oo, g)
+        if p in QUANTITIES:  # the qualified number: on its statement and on its node, as rdfize does
+            exact = iri(str(ID["qualifier-exact"]))
+            self.quad(st, iri(str(YF.qualifier)), exact, g)
+            self.fact(doc, s, str(YF.qualifier), exact, span, modality)
+        if p in (str(YF.period), str(YF.date)):  # a period's first and last day, each a stated fact
+            start, end = period_bounds(o.split('"')[1])
+            for bound, day in ((YF.periodStart, start), (YF.periodEnd, end)):
+                self.fact(doc, s, str(bound), lit(day.isoformat(), dt=XSD.date), span, modality)
 
     def span(self, doc: str, span: tuple[int, int]) -> None:
         g = iri(str(GRAPH["source/" + doc]))

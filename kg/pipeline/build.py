@@ -15,10 +15,12 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, RDFS
@@ -28,12 +30,12 @@ from kg.read import store as kgstore
 from kg.pipeline import void
 from kg.errors import InputError, NonConformance, Position
 from kg.pipeline.evidence import read_sources
-from kg.publish.link import add_links
-from kg.namespaces import ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, YF, curie
-from kg.pipeline.rdfize import rdfize
-from kg.pipeline.reason import ReasonResult, reason
+from kg.publish.link import add_links, links_graph, load_rows
+from kg.namespaces import ID, INFERRED_GRAPH, LINKS_GRAPH, ONTOLOGY_GRAPH, REGISTRY_GRAPH, YF, curie
+from kg.pipeline.rdfize import rdfize, rdfize_quads
+from kg.pipeline.reason import Reasoning, ReasonResult
 from kg.pipeline.records import load_curated
-from kg.pipeline.validate import ValidationReport, data_graph, validate
+from kg.pipeline.validate import ValidationReport, validate
 
 OUTPUT_FORMATS = ("trig", "nq", "ttl", "nt", "jsonld")
 
@@ -49,11 +51,12 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def load_graph(path: Path) -> Graph:
+def load_graph(path: Path, *, canonical: bool = True) -> Graph:
     """Parse a Turtle file, turning a syntax error into an InputError with the file.
 
     Blank nodes (OWL lists and restrictions) get canonical labels, so that the same file
-    gives the same bytes in every build.
+    gives the same bytes in every build; ``canonical=False`` leaves the parser's labels, for a
+    graph that is read but never published (the shapes: labelling them costs ~1.5 s).
     """
     g = Graph()
     try:
@@ -62,7 +65,7 @@ def load_graph(path: Path) -> Graph:
         raise InputError("file not found", Position(str(path))) from exc
     except Exception as exc:  # rdflib raises several parser error types
         raise InputError(f"does not parse as Turtle: {exc}", Position(str(path))) from exc
-    if not any(isinstance(t, BNode) for triple in g for t in triple):
+    if not canonical or not any(isinstance(t, BNode) for triple in g for t in triple):
         return g
     canonical = Graph()
     for triple in to_canonical_graph(g):
@@ -83,6 +86,56 @@ def asserted(data_dir: Path, sources_dir: Path | None, ontology: Graph) -> tuple
     ds = rdfize(curated, ontology, sources)
     add_links(ds, data_dir)
     return ds, warnings, sources
+
+
+def _source_warnings(sources, sources_dir: Path | None) -> list[str]:
+    if not sources.missing:
+        return []
+    return ["source document(s) not found, quotes left out: " + ", ".join(sources.missing)
+            + (f" (looked in {sources_dir})" if sources_dir else " (no sources folder given: --sources or KG_SOURCES)")]
+
+
+def asserted_quads(data_dir: Path, sources_dir: Path | None, ontology: Graph,
+                   timings: dict | None = None) -> tuple[list[ox.Quad], list[str]]:
+    """What :func:`asserted` makes, as Oxigraph quads (each once, unsorted): the build's path.
+
+    The same quads as ``dataset_quads(asserted(...)[0])`` (tests/test_build.py checks it), made
+    without an rdflib Dataset in between, whose indexes cost more than the rest of the stage.
+    """
+    t = time.perf_counter()
+    curated = load_curated(data_dir)
+    t = _lap(timings, "records", t)
+    sources = read_sources(curated, sources_dir)
+    t = _lap(timings, "evidence", t)
+    quads = rdfize_quads(curated, ontology, sources)
+    quads += link_quads(quads, data_dir)
+    _lap(timings, "rdfize", t)
+    return quads, _source_warnings(sources, sources_dir)
+
+
+def link_quads(quads: list[ox.Quad], data_dir: Path) -> list[ox.Quad]:
+    """The links graph (kg.publish.link.add_links) for asserted quads: the verified rows of
+    data_dir/links/*.tsv, checked against the slugs the quads type and labelled from the registry."""
+    rows = load_rows(data_dir)
+    if not rows:
+        return []
+    base, rdf_type, label = str(ID), ox.NamedNode(str(RDF.type)), ox.NamedNode(str(RDFS.label))
+    registry = ox.NamedNode(str(REGISTRY_GRAPH))
+    known, labels = set(), {}
+    for q in quads:
+        if q.predicate == rdf_type and isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(base):
+            known.add(q.subject.value[len(base):])
+        elif (q.predicate == label and q.graph_name == registry and isinstance(q.object, ox.Literal)
+              and q.object.language in ("zh", "en")):
+            labels.setdefault(q.subject.value[len(base):], {})[q.object.language] = q.object.value
+    return kgstore.graph_quads(links_graph(rows, known, labels), LINKS_GRAPH)
+
+
+def _lap(timings: dict | None, name: str, start: float) -> float:
+    now = time.perf_counter()
+    if timings is not None:
+        timings[name] = round(timings.get(name, 0.0) + now - start, 3)
+    return now
 
 
 def build(
@@ -106,44 +159,48 @@ def build(
     data_dir = Path(data_dir or paths.data_dir())
     sources_dir = sources_dir if sources_dir is not None else paths.sources_dir()
     out_dir = Path(out_dir or paths.build_dir())
-    t0 = time.perf_counter()
     timings: dict[str, float] = {}
-
-    def lap(name: str, start: float) -> float:
-        now = time.perf_counter()
-        timings[name] = round(now - start, 3)
-        return now
-
+    t = time.perf_counter()
     say("loading ontology and shapes")
     ontology = load_graph(paths.ontology_file())
-    shapes = load_graph(paths.shapes_file())
+    shapes = load_graph(paths.shapes_file(), canonical=False)  # read, never published
+    t = _lap(timings, "ontology", t)
     say(f"loading curated data from {data_dir}")
-    ds, warnings, _ = asserted(data_dir, sources_dir, ontology)
-    t = lap("load+rdfize", t0)
-    say("validating (SHACL and check queries)")
-    validation = validate(ds, ontology, shapes, paths.queries_dir())
-    t = lap("validate", t)
-    if not validation.conforms:
-        raise NonConformance("the data does not conform:\n" + validation.text())
-    result = None
-    if with_reasoning:
-        say("reasoning (owlready2 + HermiT)")
-        result = reason(ontology, data_graph(ds))
-        t = lap("reason", t)
-        if result.skipped:
-            warnings.append("reasoning skipped: " + result.skipped)
-    full = assemble(ds, ontology, result)
-    quads = kgstore.dataset_quads(full)
-    report = make_report(ds, quads, validation, result, warnings, timings)
+    quads, warnings = asserted_quads(data_dir, sources_dir, ontology, timings)
+    t = time.perf_counter()
+    # HermiT (a Java process) reasons while Python validates: the two stages overlap on 2 cores.
+    # Its errors wait for the validation, so invalid data is still reported as such first.
+    reasoning = Reasoning(ontology, quads) if with_reasoning else None
+    t = _lap(timings, "reason", t)
+    try:
+        say("validating (SHACL and check queries)" + (" while HermiT reasons" if reasoning else ""))
+        validation = validate(quads, ontology, shapes, paths.queries_dir())
+        t = _lap(timings, "validate", t)
+        if not validation.conforms:
+            raise NonConformance("the data does not conform:\n" + validation.text())
+        result = None
+        if reasoning is not None:
+            say("reasoning (HermiT)")
+            result = reasoning.result()
+            t = _lap(timings, "reason", t)
+            if result.skipped:
+                warnings.append("reasoning skipped: " + result.skipped)
+    finally:
+        if reasoning is not None:
+            reasoning.cancel()
+    published = publishable(quads, ontology, result)
+    report = make_report(quads, published, validation, result, warnings)
+    t = _lap(timings, "report", t)
     say(f"writing {out_dir}")
-    report["build_id"] = write_outputs(quads, report, out_dir)
-    lap("write", t)
+    report["build_id"] = write_outputs(published, report, out_dir, timings)
+    _lap(timings, "publish", t)
     report["timings_s"] = timings
     return BuildResult(out_dir, report, validation, result, warnings)
 
 
 def assemble(ds: Dataset, ontology: Graph, result: ReasonResult | None) -> Dataset:
-    """The dataset to publish: asserted graphs, the ontology graph, the inferred graph."""
+    """The dataset to publish as an rdflib Dataset: asserted graphs, the ontology graph, the
+    inferred graph (the build itself uses :func:`publishable`, which gives the same quads)."""
     full = Dataset()
     for s, p, o, g in ds.quads((None, None, None, None)):
         full.graph(g.identifier if isinstance(g, Graph) else g).add((s, p, o))
@@ -157,31 +214,56 @@ def assemble(ds: Dataset, ontology: Graph, result: ReasonResult | None) -> Datas
     return full
 
 
-def make_report(ds: Dataset, quads, validation: ValidationReport, result: ReasonResult | None,
-                warnings: list[str], timings: dict) -> dict:
-    """report.json: counts per class and graph, evidence coverage, warnings."""
+def publishable(asserted: list[ox.Quad], ontology: Graph, result: ReasonResult | None) -> list[ox.Quad]:
+    """Every quad the build publishes, each once, sorted: the asserted graphs, the ontology graph
+    and the inferred graph."""
+    quads = set(asserted)
+    quads.update(kgstore.graph_quads(ontology, ONTOLOGY_GRAPH))
+    if result is not None and len(result.inferred):
+        quads.update(kgstore.graph_quads(result.inferred, INFERRED_GRAPH))
+    return kgstore.sort_quads(quads)
+
+
+def make_report(asserted: list[ox.Quad], quads: list[ox.Quad], validation: ValidationReport,
+                result: ReasonResult | None, warnings: list[str], timings: dict | None = None) -> dict:
+    """report.json: counts per class and graph, evidence coverage, warnings.
+
+    Args:
+        asserted: the asserted quads (classes, facts and labels are counted over their union).
+        quads: every quad published (triples per graph, quotes).
+    """
     per_graph: dict[str, int] = {}
     for q in quads:
         per_graph[q.graph_name.value] = per_graph.get(q.graph_name.value, 0) + 1
-    union = data_graph(ds)
+    base, statement_base = str(ID), str(ID) + "statement/"
+    rdf_type, label, evidence = (ox.NamedNode(str(x)) for x in (RDF.type, RDFS.label, YF.evidence))
+    statement_class = ox.NamedNode(str(RDF.Statement))
+    typed, statements, with_evidence, labels = set(), set(), set(), {}
+    for q in asserted:  # over the union of the asserted graphs: each triple counts once
+        s, p, o = q.subject, q.predicate, q.object
+        if p == rdf_type:
+            typed.add((s, o))
+            if o == statement_class:
+                statements.add(s)
+        elif p == evidence:
+            with_evidence.add(s)
+        elif p == label and isinstance(s, ox.NamedNode) and s.value.startswith(base):
+            labels.setdefault(s.value, set()).add(o.language if isinstance(o, ox.Literal) else None)
     per_class: dict[str, int] = {}
-    for s, _, c in union.triples((None, RDF.type, None)):
-        if str(s).startswith(str(ID)) and not str(s).startswith(str(ID) + "statement/"):
-            key = curie(str(c))
+    for s, c in typed:
+        if isinstance(s, ox.NamedNode) and s.value.startswith(base) and not s.value.startswith(statement_base):
+            key = curie(c.value)
             per_class[key] = per_class.get(key, 0) + 1
-    statements = set(union.subjects(RDF.type, RDF.Statement))
-    with_evidence = {s for s in statements if (s, YF.evidence, None) in union}
-    entities = {s for s, _, _ in union.triples((None, RDFS.label, None)) if str(s).startswith(str(ID))}
-    no_en = sorted(str(e) for e in entities if not any(l.language == "en" for l in union.objects(e, RDFS.label)))
+    no_en = sorted(e for e, langs in labels.items() if "en" not in langs)
     quotes = sum(1 for q in quads if q.predicate.value.endswith("#exact"))
-    return {
+    report = {
         "triples": len(quads),
         "triples_per_graph": dict(sorted(per_graph.items())),
         "instances_per_class": dict(sorted(per_class.items())),
         "facts": len(statements),
-        "facts_with_evidence": len(with_evidence),
+        "facts_with_evidence": len(statements & with_evidence),
         "quotes": quotes,
-        "entities": len(entities),
+        "entities": len(labels),
         "entities_without_en_label": no_en,
         "shacl_results": len(validation.violations),
         "checks_run": validation.checks_run,
@@ -193,13 +275,14 @@ def make_report(ds: Dataset, quads, validation: ValidationReport, result: Reason
         },
         "warnings": warnings,
     }
+    return report
 
 
 PUBLISHED_NAMES = tuple(f"kg.{fmt}" for fmt in OUTPUT_FORMATS) + ("void.ttl", "report.json", "store")
 """What build/ shows at its top level (links through ``current``)."""
 
 
-def write_outputs(quads, report: dict, out_dir: Path) -> str:
+def write_outputs(quads, report: dict, out_dir: Path, timings: dict | None = None) -> str:
     """Write every output into a new release and publish it; returns the release id.
 
     Raises:
@@ -210,7 +293,7 @@ def write_outputs(quads, report: dict, out_dir: Path) -> str:
         with build_lock(out_dir):
             clean_stale(out_dir)
             release = new_release(out_dir)
-            write_release(quads, report, release)
+            write_release(quads, report, release, timings)
             publish(out_dir, release)
             prune_releases(out_dir, keep=2)
             return release.name
@@ -263,22 +346,65 @@ def new_release(out_dir: Path) -> Path:
     return path
 
 
-def write_release(quads, report: dict, release: Path) -> None:
-    """Every output into the release folder, the manifest last (a release without one is unfinished)."""
-    files = {}
-    for fmt in OUTPUT_FORMATS:
-        files[f"kg.{fmt}"] = kgstore.serialize(quads, fmt)
-    files["void.ttl"] = void.describe(quads)
-    files["report.json"] = (json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
-    for name, data in files.items():
-        (release / name).write_bytes(data)
-    kgstore.write_disk_store(quads, release / "store")
+def write_release(quads, report: dict, release: Path, timings: dict | None = None) -> None:
+    """Every output into the release folder, the manifest last (a release without one is unfinished).
+
+    The on-disk store is loaded from the kg.nq just written, in a thread (Oxigraph's bulk loader
+    lets go of the GIL), while the other formats and VoID are written: on 2 cores they overlap.
+    Its blank nodes are labelled by the loader, as in the in-memory store `kg serve` and
+    `kg query` load from the same kg.nq.
+
+    Args:
+        quads: every quad of the build, sorted (as :func:`publishable` returns them).
+    """
+    t = time.perf_counter()
+    nq = kgstore.serialize(quads, "nq", presorted=True)
+    (release / "kg.nq").write_bytes(nq)
+    loader = _StoreLoader(release / "kg.nq", release / "store")
+    loader.start()
+    try:
+        files = {"kg.nq": nq}
+        triples = kgstore.union_triples(quads)  # the triple formats' content, sorted once for both
+        for fmt in OUTPUT_FORMATS:
+            if fmt != "nq":
+                files[f"kg.{fmt}"] = kgstore.serialize(quads, fmt, presorted=True, triples=triples)
+        t = _lap(timings, "serialise", t)
+        files["void.ttl"] = void.describe(quads, triples=triples)
+        files["report.json"] = (json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+        t = _lap(timings, "void", t)
+        for name, data in files.items():
+            if name != "kg.nq":
+                (release / name).write_bytes(data)
+    finally:
+        loader.join()
+    t = _lap(timings, "store", t)
+    if loader.error is not None:
+        raise loader.error
     manifest = {"id": release.name, "quads": len(quads), "files": {n: len(d) for n, d in files.items()}}
     tmp = release / (kgstore.MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, release / kgstore.MANIFEST)
+
+
+class _StoreLoader(threading.Thread):
+    """Writes the on-disk Oxigraph store at ``path`` from an N-Quads file (keeps the error)."""
+
+    def __init__(self, nq: Path, path: Path):
+        super().__init__(name="kg-store-loader", daemon=True)
+        self.nq, self.path = nq, path
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            store = ox.Store(str(self.path))
+            store.bulk_load(path=str(self.nq), format=ox.RdfFormat.N_QUADS)
+            store.flush()
+            store.optimize()
+            del store
+        except BaseException as exc:  # noqa: BLE001 - handed to the writing thread, raised there
+            self.error = exc
 
 
 def _replace_with_link(link: Path, target: str) -> None:

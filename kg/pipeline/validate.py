@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-import pyshacl
 from rdflib import Dataset, Graph
 from rdflib.namespace import RDF
 
@@ -84,6 +83,8 @@ def shacl(data: Graph, shapes: Graph, ontology: Graph) -> list[Violation]:
     The ontology is merged into a copy of the data here rather than passed as pySHACL's
     ont_graph, which took minutes for a graph of a thousand triples.
     """
+    import pyshacl  # only for this fallback and the reference engine: importing it costs ~0.5 s
+
     merged = Graph()
     for triple in data:
         merged.add(triple)
@@ -151,7 +152,16 @@ def shacl_on_store(store: ox.Store, shapes: Graph) -> list[Violation] | None:
     return out
 
 
-def validate(ds: Dataset, ontology: Graph, shapes: Graph, queries_dir: Path, *,
+def quads_graph(quads: list[ox.Quad]) -> Graph:
+    """The union of Oxigraph quads (every graph) as one rdflib Graph."""
+    g = Graph()
+    conv = kgstore.to_rdflib_term
+    for q in quads:
+        g.add((conv(q.subject), conv(q.predicate), conv(q.object)))
+    return g
+
+
+def validate(ds: Dataset | list[ox.Quad], ontology: Graph, shapes: Graph, queries_dir: Path, *,
              engine: str = "oxigraph") -> ValidationReport:
     """SHACL over the union of the asserted graphs, then every check query.
 
@@ -160,15 +170,19 @@ def validate(ds: Dataset, ontology: Graph, shapes: Graph, queries_dir: Path, *,
     used when the shapes need a feature the compiler lacks).
 
     Args:
-        ds: the asserted dataset (registry and document graphs; may include the ontology graph).
+        ds: the asserted dataset (registry and document graphs; may include the ontology graph),
+            as an rdflib Dataset or as Oxigraph quads.
         ontology: the ontology graph. shapes: the SHACL shapes graph.
         queries_dir: the folder holding checks/*.rq.
     """
     report = ValidationReport()
     files = check_files(queries_dir)
-    st = kgstore.memory_store(kgstore.dataset_quads(ds) + kgstore.graph_quads(ontology, ONTOLOGY_GRAPH))
+    quads = list(ds) if isinstance(ds, list) else kgstore.dataset_quads(ds)
+    st = kgstore.memory_store(quads + kgstore.graph_quads(ontology, ONTOLOGY_GRAPH))
     compiled = shacl_on_store(st, shapes) if engine == "oxigraph" else None
-    report.violations = compiled if compiled is not None else shacl(data_graph(ds), shapes, ontology)
+    if compiled is None:
+        compiled = shacl(quads_graph(quads) if isinstance(ds, list) else data_graph(ds), shapes, ontology)
+    report.violations = compiled
     report.check_failures = run_checks(st, files)
     report.checks_run = len(files)
     report.store = st

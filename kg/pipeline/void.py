@@ -49,19 +49,23 @@ def _slug(iri: str) -> str:
     return hashlib.sha1(iri.encode("utf-8")).hexdigest()[:12]
 
 
-def describe(quads: list[ox.Quad], *, public_base: str = PUBLIC_BASE) -> bytes:
+def describe(quads: list[ox.Quad], *, public_base: str = PUBLIC_BASE,
+             triples: list[ox.Triple] | None = None) -> bytes:
     """VoID + DCAT description of the published quads, as sorted Turtle bytes.
 
     Args:
         quads: every quad of the build (as written to kg.nq).
         public_base: the server's base URL (SPARQL endpoint and dumps).
+        triples: the distinct triples of quads, when the caller has them (kgstore.union_triples).
     Returns:
         Turtle, UTF-8.
     """
-    return kgstore.serialize(kgstore.graph_quads(description(quads, public_base=public_base), GRAPH["void"]), "ttl")
+    graph = description(quads, public_base=public_base, triples=triples)
+    return kgstore.serialize(kgstore.graph_quads(graph, GRAPH["void"]), "ttl")
 
 
-def description(quads: list[ox.Quad], *, public_base: str = PUBLIC_BASE) -> Graph:
+def description(quads: list[ox.Quad], *, public_base: str = PUBLIC_BASE,
+                triples: list[ox.Triple] | None = None) -> Graph:
     """The description as an rdflib Graph (see :func:`describe`)."""
     ds = URIRef(DATASET_IRI)
     g = Graph()
@@ -87,8 +91,9 @@ def description(quads: list[ox.Quad], *, public_base: str = PUBLIC_BASE) -> Grap
     add((ds, VOID.exampleResource, ID["yufeng-qu"]))
     _endpoint(g, ds, public_base)
     _dumps(g, ds, public_base)
-    _statistics(g, ds, quads)
-    _linksets(g, ds, quads)
+    distinct = set(triples) if triples is not None else {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
+    _statistics(g, ds, quads, distinct)
+    _linksets(g, ds, distinct)
     return g
 
 
@@ -119,20 +124,29 @@ def _dumps(g: Graph, ds: URIRef, base: str) -> None:
         g.add((dist, DCTERMS.title, Literal(name)))
 
 
-def _statistics(g: Graph, ds: URIRef, quads: list[ox.Quad]) -> None:
+def _statistics(g: Graph, ds: URIRef, quads: list[ox.Quad], distinct: set[ox.Triple]) -> None:
     per_graph = Counter(q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode))
-    per_property = Counter(p.value for _, p, _ in {(q.subject, q.predicate, q.object) for q in quads})
-    members: dict[str, set[str]] = defaultdict(set)
-    subjects, objects = set(), set()
-    for q in quads:
-        subjects.add(str(q.subject))
-        objects.add(str(q.object))
-        if q.predicate.value == str(RDF.type) and isinstance(q.object, ox.NamedNode):
-            members[q.object.value].add(str(q.subject))
-    entities = {s for s in subjects if s.startswith(f"<{ID}") and not s.startswith(f"<{ID}statement/")}
+    per_property: Counter = Counter()
+    members: dict[str, set] = defaultdict(set)
+    rdf_type, document = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(YF.SourceDocument))
+    # terms are compared as terms (an N-Triples text names exactly one term); one pass, each
+    # term read once (every attribute read makes a new Python object)
+    subjects, objects, documents = set(), set(), []
+    for t in distinct:
+        s, p, o = t.subject, t.predicate, t.object
+        per_property[p] += 1
+        subjects.add(s)
+        objects.add(o)
+        if p == rdf_type and isinstance(o, ox.NamedNode):
+            members[o.value].add(s)
+            if o == document:
+                documents.append(s)
+    per_property = Counter({p.value: n for p, n in per_property.items()})
+    base, statements = str(ID), f"{ID}statement/"
+    entities = {s for s in subjects if isinstance(s, ox.NamedNode) and s.value.startswith(base)
+                and not s.value.startswith(statements)}
     integer = XSD.integer
     # the union default graph holds each triple once, however many named graphs state it
-    distinct = {(q.subject, q.predicate, q.object) for q in quads}
     g.add((ds, VOID.triples, Literal(len(distinct), datatype=integer)))
     g.add((ds, VOID.entities, Literal(len(entities), datatype=integer)))
     g.add((ds, VOID.distinctSubjects, Literal(len(subjects), datatype=integer)))
@@ -160,15 +174,15 @@ def _statistics(g: Graph, ds: URIRef, quads: list[ox.Quad]) -> None:
     for prefix, ns in PREFIXES.items():
         if any(t.startswith(ns) for t in used):
             g.add((ds, VOID.vocabulary, URIRef(ns)))
-    for q in quads:
-        if q.predicate.value == str(RDF.type) and q.object.value == str(YF.SourceDocument):
-            g.add((ds, DCTERMS.source, URIRef(q.subject.value)))
+    for s in documents:
+        g.add((ds, DCTERMS.source, URIRef(s.value)))
 
 
-def _linksets(g: Graph, ds: URIRef, quads: list[ox.Quad]) -> None:
+def _linksets(g: Graph, ds: URIRef, distinct: set[ox.Triple]) -> None:
     links: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for q in quads:
-        if q.predicate.value != str(SKOS.exactMatch) or not isinstance(q.object, ox.NamedNode):
+    exact = ox.NamedNode(str(SKOS.exactMatch))
+    for q in distinct:
+        if q.predicate != exact or not isinstance(q.object, ox.NamedNode):
             continue
         for name, (_, _, space) in TARGETS.items():
             if q.object.value.startswith(space):

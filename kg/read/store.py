@@ -46,20 +46,72 @@ def dataset_quads(ds) -> list[ox.Quad]:
     return quads
 
 
+def to_oxigraph_quads(quads: list[tuple]) -> list[ox.Quad]:
+    """(s, p, o, graph) tuples of rdflib terms as Oxigraph quads, each once, in first-seen order.
+
+    Each term object is converted once (a build passes the same predicate, graph and node objects
+    thousands of times); terms are remembered by identity, not by rdflib's hash (computed in
+    Python on every call), which is safe because ``quads`` keeps every term alive meanwhile.
+    """
+    from rdflib import URIRef
+    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+    memo: dict[int, object] = {}
+
+    def conv(t):
+        r = memo.get(id(t))
+        if r is None:
+            r = ox.NamedNode(t) if type(t) is URIRef and t != DATASET_DEFAULT_GRAPH_ID else to_oxigraph_term(t)
+            memo[id(t)] = r
+        return r
+
+    return list(dict.fromkeys(ox.Quad(conv(s), conv(p), conv(o), conv(g)) for s, p, o, g in quads))
+
+
 def graph_quads(graph, name) -> list[ox.Quad]:
     """A plain rdflib Graph's triples as quads in the named graph ``name``."""
     gn = to_oxigraph_term(name)
     return [ox.Quad(to_oxigraph_term(s), to_oxigraph_term(p), to_oxigraph_term(o), gn) for s, p, o in graph]
 
 
-def serialize(quads: list[ox.Quad], fmt: str) -> bytes:
-    """Serialise sorted quads; triple formats get the union (duplicates across graphs removed)."""
+def sort_quads(quads) -> list[ox.Quad]:
+    """Quads in the order every serialisation writes them: by the N-Triples texts of
+    (graph, subject, predicate, object), as :func:`_sort_key` orders them.
+
+    Within one graph the quads are sorted by their whole text (``str(quad)``, "s p o g", one call
+    instead of four): the same order, because no term's text is a proper prefix of another's
+    followed by a character below the separating space (IRIs end in ``>``, literals in a quote, a
+    language tag or a datatype IRI, blank node labels have no spaces; control characters are
+    escaped). tests/test_build.py compares both orders.
+    """
+    groups: dict = {}
+    for q in quads:
+        groups.setdefault(q.graph_name, []).append(q)
+    out: list[ox.Quad] = []
+    for graph in sorted(groups, key=str):
+        out.extend(sorted(groups[graph], key=str))
+    return out
+
+
+def union_triples(quads) -> list[ox.Triple]:
+    """The triples of quads, each once (duplicates across graphs removed), sorted by their
+    N-Triples texts (subject, predicate, object; see :func:`sort_quads` for why one text will do)."""
+    return sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads}, key=str)
+
+
+def serialize(quads: list[ox.Quad], fmt: str, *, presorted: bool = False,
+              triples: list[ox.Triple] | None = None) -> bytes:
+    """Serialise sorted quads; triple formats get the union (duplicates across graphs removed).
+
+    Args:
+        presorted: the quads are already in :func:`sort_quads` order (not sorted again).
+        triples: ``union_triples(quads)`` when the caller has it already (triple formats).
+    """
     if fmt in QUAD_FORMATS:
-        out = ox.serialize(sorted(quads, key=_sort_key), format=FORMATS[fmt], prefixes=_prefixes(fmt))
+        out = ox.serialize(quads if presorted else sort_quads(quads), format=FORMATS[fmt], prefixes=_prefixes(fmt))
     else:
-        triples = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads},
-                         key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-        out = ox.serialize(triples, format=FORMATS[fmt], prefixes=_prefixes(fmt))
+        out = ox.serialize(union_triples(quads) if triples is None else triples, format=FORMATS[fmt],
+                           prefixes=_prefixes(fmt))
     assert out is not None  # no output file given: pyoxigraph returns the bytes
     return out
 
