@@ -34,7 +34,7 @@ from pathlib import Path
 import yaml
 
 from kg import paths
-from kg.pipeline.records import read_yaml
+from kg.pipeline.records import plain, read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -43,14 +43,6 @@ SHARED_CLASSES = {"Country", "ProvincialDivision", "PrefectureCity", "Industry",
 """Classes whose instances every district shares: their ids are not renamed in the copies."""
 LABEL_KEYS = ("label", "altLabel")
 
-
-def _plain(x):
-    """The project loader's mappings (dict subclasses with line numbers) as plain dicts and lists."""
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_plain(v) for v in x]
-    return x
 
 
 def _fictional(labels: dict, n: int) -> dict:
@@ -93,8 +85,8 @@ def make_data(scale: int, out: Path, data_dir: Path | None = None) -> Path:
     The folder is written once per scale and reused (its content depends only on data/ and scale).
     """
     data_dir = Path(data_dir or paths.data_dir())
-    registry = _plain(read_yaml(data_dir / "entities.yaml"))
-    facts = {p.stem: _plain(read_yaml(p)) for p in sorted((data_dir / "facts").glob("*.yaml"))}
+    registry = plain(read_yaml(data_dir / "entities.yaml"))
+    facts = {p.stem: plain(read_yaml(p)) for p in sorted((data_dir / "facts").glob("*.yaml"))}
     shared = {e["id"] for e in registry["entities"]
               if set(e["type"] if isinstance(e["type"], list) else [e["type"]]) & SHARED_CLASSES}
     local = [e["id"] for e in registry["entities"] if e["id"] not in shared]

@@ -16,7 +16,7 @@ from pathlib import Path
 from kg import paths
 from kg.draft.writer import DRAFT_ONLY_KEYS, dump, write_atomic
 from kg.errors import InputError, NonConformance, Position
-from kg.pipeline.records import read_yaml
+from kg.pipeline.records import plain, read_yaml
 
 CONTRACT_KEYS = ("qualifier", "support", "supportReason", "supportSpan")
 
@@ -30,14 +30,6 @@ class AcceptResult:
     entities_added: int
     warnings: list[str] = field(default_factory=list)
 
-
-def _plain(obj):
-    """Plain dicts/lists (drop the loader's line bookkeeping)."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_plain(v) for v in obj]
-    return obj
 
 
 def _clean(rec: dict, drop: set[str]) -> dict:
@@ -103,7 +95,7 @@ def accept(draft_path: Path, data_dir: Path | None = None, only: list[str] | Non
     raw = read_yaml(draft_path)
     if not isinstance(raw, dict) or "document" not in raw or "records" not in raw:
         raise InputError("not a draft: expected `document:` and `records:` (and `entities:`)", Position(str(draft_path), 1))
-    doc = _plain(raw["document"])
+    doc = plain(raw["document"])
     records_raw = list(raw.get("records") or [])
     entities_raw = list(raw.get("entities") or [])
     records_sel, entities_sel = _select(records_raw, entities_raw, only)
@@ -116,18 +108,18 @@ def accept(draft_path: Path, data_dir: Path | None = None, only: list[str] | Non
     line_of = {}  # key of a cleaned record -> draft line
     new_records = []
     for r in records_sel:
-        c = _clean(_plain(r), drop)
+        c = _clean(plain(r), drop)
         new_records.append(c)
         line_of[_key(c)] = getattr(r, "line", None)
         line_of.setdefault(("slug", c.get("id") or c.get("about")), getattr(r, "line", None))
     new_entities = []
     for e in entities_sel:
-        c = _clean(_plain(e), set())
+        c = _clean(plain(e), set())
         new_entities.append(c)
         line_of[("entity", c.get("id"))] = getattr(e, "line", None)
 
     registry_path = data_dir / "entities.yaml"
-    registry = _plain(read_yaml(registry_path)) if registry_path.is_file() else {"entities": []}
+    registry = plain(read_yaml(registry_path)) if registry_path.is_file() else {"entities": []}
     known = {e["id"]: e for e in registry.get("entities") or []}
     add_entities = []
     for e in new_entities:
@@ -140,7 +132,7 @@ def accept(draft_path: Path, data_dir: Path | None = None, only: list[str] | Non
 
     doc_id = str(doc.get("id"))
     facts_path = data_dir / "facts" / f"{doc_id}.yaml"
-    existing = _plain(read_yaml(facts_path)) if facts_path.is_file() else None
+    existing = plain(read_yaml(facts_path)) if facts_path.is_file() else None
     if existing and str(existing["document"].get("sha256")) != str(doc.get("sha256")):
         raise InputError(f"{facts_path} is about another version of the document (sha256 differs)",
                          Position(str(draft_path), getattr(raw["document"], "line", 1), "sha256"))
@@ -233,7 +225,7 @@ def _relocate(exc: InputError, scratch: Path, draft_path: Path, line_of: dict) -
             owner = item
     if owner is None:
         return InputError(exc.message, Position(str(draft_path), None, pos.field))
-    key = ("entity", owner.get("id")) if "entities" in (raw or {}) and "records" not in raw else _key(_plain(owner))
+    key = ("entity", owner.get("id")) if "entities" in (raw or {}) and "records" not in raw else _key(plain(owner))
     line = line_of.get(key)
     return InputError(exc.message + " (in the draft record at this line)", Position(str(draft_path), line, pos.field))
 

@@ -185,6 +185,16 @@ class Curated:
         return out
 
 
+def plain(obj: Any) -> Any:
+    """What :func:`read_yaml` returned, as plain dicts and lists (its line bookkeeping dropped),
+    for code that rewrites and dumps the data."""
+    if isinstance(obj, dict):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [plain(v) for v in obj]
+    return obj
+
+
 def read_yaml(path: Path) -> Any:
     """Parse one YAML file with line positions; raise InputError with the parser's position."""
     try:
