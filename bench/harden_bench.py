@@ -202,7 +202,7 @@ async def main_async(args) -> list[dict]:
                    "oxigraph serve (in memory)": (f"http://127.0.0.1:{ox_port}", "/query")}
         rows = await verify(servers, mix)
         print(f"answers equal by value on both servers ({rows} rows compared)", file=sys.stderr)
-        runs = [(name, base, ep, m) for m in ("named", "unique") for name, (base, ep) in servers.items()]
+        runs = [(name, base, ep, m) for m in args.mixes for name, (base, ep) in servers.items()]
         for name, base, ep, m in runs:
             await load(name, base, ep, mix, "warm-up", clients=args.clients, duration=2, unique=m == "unique")
         parts: dict[int, list[RunResult]] = {i: [] for i in range(len(runs))}
@@ -215,9 +215,9 @@ async def main_async(args) -> list[dict]:
         results = [merge(parts[i]).summary() for i in range(len(runs))]
         # hostile clients last: oxigraph serve has no time limit, its runaway queries outlive the run
         # (so it is given the hostile mixes once, after kg serve's)
-        for name in servers:
+        for name in servers if args.hostile else ():
             base, ep = servers[name]
-            for m in ("named", "unique"):
+            for m in args.mixes:
                 normal, bad = await load(name, base, ep, mix, f"{m} + 2 hostile", clients=args.clients,
                                          duration=args.duration, hostile=2, unique=m == "unique")
                 results.append(normal.summary())
@@ -247,11 +247,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slices", type=int, default=4)
     parser.add_argument("--build", default=str(ROOT / "build"))
     parser.add_argument("--json", help="write the results here as JSON")
+    parser.add_argument("--mixes", default="named,unique", help="comma-separated: named, unique")
+    parser.add_argument("--no-hostile", dest="hostile", action="store_false",
+                        help="skip the runs with hostile clients")
     args = parser.parse_args(argv)
+    args.mixes = [m for m in args.mixes.split(",") if m]
+    if not args.mixes or set(args.mixes) - {"named", "unique"}:
+        parser.error("--mixes takes named and/or unique")
     results = asyncio.run(main_async(args))
     print(table(results))
     by = {(r["target"], r["mix"]): r for r in results}
-    for mix in ("named", "unique"):
+    for mix in args.mixes:
         ox = by[("oxigraph serve (in memory)", mix)]
         for target in ("kg serve", "kg serve --cache-mb 0"):
             print(f"{mix}: {target} / oxigraph serve throughput {by[(target, mix)]['throughput_rps'] / ox['throughput_rps']:.2f}x")

@@ -464,7 +464,12 @@ def test_6_a_build_does_not_remove_the_release_a_server_serves(tmp_path, real_bu
         assert served.path.is_dir() and (served.path / "kg.nq").is_file()
         # a worker killed at its deadline is replaced from the release still being served
         assert c.get("/sparql", params={"query": CARTESIAN_COUNT}).status_code == 504
-        assert c.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+        # the one worker is being replaced (a 1 s limit: on a busy machine the ASK may come first)
+        for _ in range(20):
+            r = c.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+            if r.status_code != 504:
+                break
+        assert r.status_code == 200 and r.json()["boolean"] is True, r.text
     b.write_outputs(quads, {"tag": "last"}, out)  # no longer served: pruned like any other
     assert not served.path.exists()
     assert len(list((out / "releases").iterdir())) == 2

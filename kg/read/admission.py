@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 MAX_DEPTH = 256
 """Brackets (``{``, ``(``, ``[``) nested deeper than this are refused before any parser sees them."""
@@ -55,8 +56,10 @@ class NotAdmitted(Exception):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One token: its kind (a group name of the tokenizer), its text and where it is in the text.
+    (A named tuple: a query has hundreds of tokens, and admission runs in the server's event loop.)"""
+
     kind: str
     text: str
     start: int

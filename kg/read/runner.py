@@ -150,7 +150,12 @@ class Worker:
             # sessions (autogroups) and a niced worker in a session of its own would keep its share
             **_OWN_PROCESS_GROUP,
         )
+        # replies are read from the raw descriptor, never through a buffered reader, and it is
+        # non-blocking whatever the event loop does with it (uvloop makes every descriptor given to
+        # add_reader non-blocking; asyncio's own loop does not): one reading path for both
         self.fd = self.proc.stdout.fileno()
+        os.set_blocking(self.fd, False)
+        self._inbox = bytearray()
         self.quads = None
         self.niced = False
 
@@ -173,16 +178,42 @@ class Worker:
         Raises:
             WorkerTimeout: nothing came in time. WorkerCrashed: the process ended.
         """
-        if timeout is not None:
-            ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
+        until = None if timeout is None else time.monotonic() + timeout
+        while True:
+            message = self.take_message()
+            if message is not None:
+                return message
+            wait = None if until is None else max(0.0, until - time.monotonic())
+            ready, _, _ = select.select([self.fd], [], [], wait)
             if not ready:
                 raise WorkerTimeout()
-        head = _read_exact(self.proc.stdout, _HEADER.size)
-        if head is None:
-            raise WorkerCrashed(self.death())
-        data = _read_exact(self.proc.stdout, _HEADER.unpack(head)[0])
-        if data is None:
-            raise WorkerCrashed(self.death())
+            if not self.receive():
+                raise WorkerCrashed(self.death())
+
+    def receive(self) -> bool:
+        """Read what the pipe holds now into the inbox; False when the worker has closed it."""
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            self._inbox += chunk
+            if len(chunk) < 1 << 20:
+                return True
+
+    def take_message(self):
+        """The next whole message in the inbox (unpickled), or None while it is incomplete."""
+        if len(self._inbox) < _HEADER.size:
+            return None
+        end = _HEADER.size + _HEADER.unpack_from(self._inbox)[0]
+        if len(self._inbox) < end:
+            return None
+        data = bytes(self._inbox[_HEADER.size:end])
+        del self._inbox[:end]
         return pickle.loads(data)
 
     def death(self) -> str:
@@ -439,16 +470,31 @@ class WorkerPool:
         w.send(job)
         if on_start is not None:
             on_start()
-        ready = loop.create_future()
-        loop.add_reader(w.fd, lambda: ready.done() or ready.set_result(None))
+        reply = loop.create_future()
+
+        def readable() -> None:
+            # the reply arrives in pieces when it is larger than the pipe's buffer: each piece is
+            # taken as it comes, so the event loop never waits on a worker
+            if reply.done():
+                return
+            if not w.receive():
+                reply.set_exception(WorkerCrashed(w.death()))
+                return
+            try:
+                message = w.take_message()
+            except Exception as exc:  # noqa: BLE001 - a reply that does not unpickle
+                reply.set_exception(WorkerCrashed(f"its reply could not be read: {exc}"))
+                return
+            if message is not None:
+                reply.set_result(message)
+
+        loop.add_reader(w.fd, readable)
         try:
-            await asyncio.wait_for(ready, max(0.0, deadline - loop.time()))
+            return await asyncio.wait_for(reply, max(0.0, deadline - loop.time()))
         except asyncio.TimeoutError:
             raise WorkerTimeout() from None
         finally:
             loop.remove_reader(w.fd)
-        # the reply is written in one go by the worker; reading it blocks only briefly
-        return w.read_reply(None)
 
     def _respawn(self, loop) -> None:
         if self._closed:

@@ -17,7 +17,7 @@ carry a same-origin Content-Security-Policy.
 Nothing a request does can stop the server: queries run in worker processes
 (:mod:`kg.read.runner`) with a memory cap each, killed at their deadline and replaced when they
 die; a client whose queries run slow is held to a share of the workers; idle and slow
-connections are closed and open connections are capped (:class:`GuardedH11Protocol`). The
+connections are closed and open connections are capped (:class:`GuardedProtocol`). The
 server serves the published build (``build/current``) and names it in ``X-KG-Build`` and in the
 service description; when ``kg build`` publishes a new one, the server opens it beside the old and
 switches (:func:`watch_builds`): each request is answered from one build, start to end, and a build
@@ -986,29 +986,92 @@ def _retire(app: Starlette, site: Site) -> None:
 
 # ----- the CLI --------------------------------------------------------------------------------
 
-class GuardedH11Protocol:
-    """Made into a subclass of uvicorn's h11 protocol on first use (uvicorn is imported lazily).
+MAX_HEAD_BYTES = 64 * 1024  # a request line and headers larger than this get 431
+
+
+class GuardedProtocol:
+    """Made into a subclass of one of uvicorn's HTTP protocols on first use (uvicorn is imported
+    lazily): the httptools one (a C parser, several times cheaper per request) when httptools is
+    installed, as it is with this package; h11 (pure Python) otherwise.
 
     Beyond uvicorn's keep-alive timeout (which only starts after a response), a connection must
     deliver a request's headers within ``header_timeout`` seconds of opening or of its last
-    response, however slowly it dribbles bytes; and connections beyond ``max_connections`` are
-    closed at once rather than left to exhaust the file handles.
+    response, however slowly it dribbles bytes; a request's head (line and headers) may not
+    exceed ``MAX_HEAD_BYTES`` (431; httptools' parser has no limit of its own, h11's is set to the
+    same); and connections beyond ``max_connections`` are closed at once rather than left to
+    exhaust the file handles.
     """
 
-    settings: Settings = Settings()
+    @classmethod
+    def base(cls):
+        """uvicorn's protocol class this server builds on."""
+        try:
+            import httptools  # noqa: F401
+            from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+            return HttpToolsProtocol
+        except ImportError:
+            from uvicorn.protocols.http.h11_impl import H11Protocol
+            return H11Protocol
 
     @classmethod
     def make(cls, settings: Settings):
-        from uvicorn.protocols.http.h11_impl import H11Protocol
+        base = cls.base()
+        counts_head = base.__name__ == "HttpToolsProtocol"  # h11 has a limit of its own
 
-        class Guarded(H11Protocol):
+        class Guarded(base):
             def connection_made(self, transport):
                 super().connection_made(transport)
                 self._header_timer = None
+                self._head_bytes = 0
+                self._in_head = counts_head
                 if len(self.connections) > settings.max_connections:
                     transport.abort()
                     return
                 self._arm()
+
+            def data_received(self, data):
+                if self._in_head:
+                    self._head_bytes += len(data)
+                super().data_received(data)
+                # a head still incomplete after this many bytes (httptools keeps a header's pieces
+                # until it ends, so one endless header would grow without bound)
+                if self._in_head and self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+                    self._head_too_large = True
+                    self.send_400_response("")
+
+            # httptools' parser callbacks: a whole head that arrived at once is measured as parsed;
+            # an exception here ends the request with uvicorn's 400, made a 431 below
+            def on_message_begin(self):
+                self._parsed_head = 0
+                super().on_message_begin()
+
+            def on_url(self, url):
+                self._count_head(len(url))
+                super().on_url(url)
+
+            def on_header(self, name, value):
+                self._count_head(len(name) + len(value) + 4)
+                super().on_header(name, value)
+
+            def _count_head(self, n):
+                self._parsed_head = getattr(self, "_parsed_head", 0) + n
+                if self._parsed_head > MAX_HEAD_BYTES:
+                    self._head_too_large = True
+                    raise ValueError("request head too large")
+
+            def on_headers_complete(self):
+                self._in_head = False
+                super().on_headers_complete()
+
+            def send_400_response(self, msg):
+                if not getattr(self, "_head_too_large", False):
+                    super().send_400_response(msg)
+                    return
+                msg = f"the request line and headers are too large: at most {MAX_HEAD_BYTES} bytes"
+                self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                                     b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+                                     b"content-length: " + str(len(msg)).encode() + b"\r\n\r\n" + msg.encode())
+                self.transport.close()
 
             def _arm(self):
                 if self._header_timer is not None:
@@ -1024,6 +1087,8 @@ class GuardedH11Protocol:
 
             def on_response_complete(self):
                 super().on_response_complete()
+                self._in_head = counts_head
+                self._head_bytes = 0
                 if not self.transport.is_closing():
                     self._arm()
 
@@ -1038,11 +1103,11 @@ class GuardedH11Protocol:
 
 def uvicorn_options(settings: Settings) -> dict:
     """uvicorn's limits for this server (connections, keep-alive, header sizes)."""
-    return {"http": GuardedH11Protocol.make(settings), "timeout_keep_alive": settings.keep_alive,
+    return {"http": GuardedProtocol.make(settings), "timeout_keep_alive": settings.keep_alive,
             # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise
             "proxy_headers": bool(settings.trusted_proxies),
             "forwarded_allow_ips": settings.trusted_proxies or None,
-            "limit_concurrency": settings.max_connections, "h11_max_incomplete_event_size": 64 * 1024,
+            "limit_concurrency": settings.max_connections, "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
             "backlog": 512, "timeout_graceful_shutdown": 5, "log_level": "warning", "access_log": False}
 
 
@@ -1094,7 +1159,7 @@ def cmd_serve(args) -> int:
         os.environ[CONFIG_ENV] = json.dumps({"build_dir": str(build_dir), **asdict(settings)})
         site.close()
         del app
-        options["http"] = "kg.server.protocol:GuardedH11"
+        options["http"] = "kg.server.protocol:Guarded"
         uvicorn.run("kg.server.serve:app_from_env", factory=True, workers=args.workers, host=args.host,
                     port=args.port, **options)
     else:

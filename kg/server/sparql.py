@@ -240,6 +240,9 @@ def answer_in_worker(store: ox.Store, job: dict) -> tuple[int, str, bytes, dict]
     job: text, admitted (:class:`Admitted`), media_type, max_rows, timeout (seconds).
     Returns (status, media type, body, headers). Raises Refused, QueryTimeout, NotWritable.
     """
+    native = _answer_natively(store, job)
+    if native is not None:
+        return native
     deadline = time.monotonic() + job["timeout"]
     outcome = execute(store, job["text"], deadline=deadline, max_rows=job["max_rows"], admitted=job["admitted"])
     headers = {"Vary": "Accept"}
@@ -247,6 +250,76 @@ def answer_in_worker(store: ox.Store, job: dict) -> tuple[int, str, bytes, dict]
         headers["X-SPARQL-Truncated"] = "true"
         headers["X-SPARQL-MaxRows"] = str(job["max_rows"])
     return 200, job["media_type"], write(outcome, job["media_type"]), headers
+
+
+NATIVE_CAP = 32 * 1024 * 1024
+"""Bytes of results JSON that Oxigraph may write for one answer before the worker falls back to
+reading the rows itself (which stops at the row cap)."""
+
+
+class _CappedBuffer:
+    """A binary writer for Oxigraph's serializer that refuses to grow past ``cap`` bytes."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.over = False
+
+    def write(self, data) -> int:
+        self.size += len(data)
+        if self.size > self.cap:
+            self.over = True
+            raise OSError("the answer is larger than the worker writes natively")
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def value(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _answer_natively(store: ox.Store, job: dict) -> tuple[int, str, bytes, dict] | None:
+    """A SELECT answered in SPARQL JSON, written by Oxigraph itself (in Rust, several times faster
+    than building the document term by term in Python), or None for every other case, which
+    :func:`execute` and :func:`write` then handle: other forms and formats, an outer ORDER BY
+    applied outside Oxigraph, an error (reported there with the user's own positions), an
+    answer over :data:`NATIVE_CAP` bytes.
+
+    The answer is the same bytes the Python writer makes (test_serve checks this on every named
+    query). Rows over ``max_rows`` are cut as there and marked by the same header. Oxigraph does
+    not look at the deadline while it writes: a query still running then is killed by the pool,
+    which answers 504 as for one stopped in Python.
+    """
+    admitted: Admitted = job["admitted"]
+    if admitted.form != "SELECT" or admitted.order is not None or RESULT_WRITERS.get(job["media_type"]) is not results_json:
+        return None
+    try:
+        result = _query(store, admitted.engine_text(job["text"]))
+        if not isinstance(result, ox.QuerySolutions):
+            return None
+        out = _CappedBuffer(NATIVE_CAP)
+        result.serialize(out, format=ox.QueryResultsFormat.JSON)
+    except (SyntaxError, OSError, RuntimeError, ValueError):
+        return None
+    finally:
+        result = None  # Oxigraph's iterators are dropped where they were made
+    body = out.value()
+    headers = {"Vary": "Accept"}
+    max_rows = job["max_rows"]
+    # each row opens one brace of its own (so do the document, its head and its results): an
+    # answer with no more braces than that cannot be over the cap, and only a larger one is read
+    if body.count(b"{") - 3 > max_rows:
+        doc = json.loads(body)
+        rows = doc["results"]["bindings"]
+        if len(rows) > max_rows:
+            doc["results"]["bindings"] = rows[:max_rows]
+            body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            headers["X-SPARQL-Truncated"] = "true"
+            headers["X-SPARQL-MaxRows"] = str(max_rows)
+    return 200, job["media_type"], body, headers
 
 
 def _deadline_iter(results, deadline: float):
@@ -291,11 +364,25 @@ def results_json(outcome: Outcome) -> bytes:
     """SPARQL 1.1 Query Results JSON."""
     if outcome.form == "ASK":
         doc = {"head": {}, "boolean": outcome.boolean}
-    else:
-        names = outcome.variables
-        bindings = [{names[i]: _json_term(t) for i, t in enumerate(row) if t is not None} for row in outcome.rows]
-        doc = {"head": {"vars": names}, "results": {"bindings": bindings}}
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # the same bytes as json.dumps of the whole document, written from pieces: each distinct term
+    # is encoded once (results repeat their labels and IRIs), and no dict is built per row
+    names = outcome.variables
+    keys = [json.dumps(n, ensure_ascii=False) + ":" for n in names]
+    encoded: dict = {}
+    rows = []
+    for row in outcome.rows:
+        items = []
+        for i, term in enumerate(row):
+            if term is None:
+                continue
+            piece = encoded.get(term)
+            if piece is None:
+                piece = encoded[term] = json.dumps(_json_term(term), ensure_ascii=False, separators=(",", ":"))
+            items.append(keys[i] + piece)
+        rows.append("{" + ",".join(items) + "}")
+    head = json.dumps(names, ensure_ascii=False, separators=(",", ":"))
+    return ('{"head":{"vars":' + head + '},"results":{"bindings":[' + ",".join(rows) + "]}}").encode("utf-8")
 
 
 def _xml_term(term) -> str:
