@@ -119,6 +119,50 @@ def assert_slow_headers_closed(port: int) -> None:
     assert_alive(port)
 
 
+def head_answer(port: int, request: bytes, pieces: int = 1) -> bytes:
+    """Send request (in pieces) and return the start of what the server answers."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=("127.0.0.3", 0))
+    try:
+        size = len(request) // pieces + 1
+        try:
+            for i in range(0, len(request), size):
+                s.sendall(request[i:i + size])
+        except OSError:
+            pass  # the server answered and closed before the rest arrived
+        return s.recv(200)
+    finally:
+        s.close()
+
+
+def test_4_oversized_request_heads_get_431(server):
+    port, _ = server
+    start = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n"
+    many = start + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 1000) for i in range(100)) + b"\r\n"
+    endless = start + b"X-Big: " + b"a" * 200_000  # one header that never ends
+    for request, pieces in ((many, 1), (endless, 20)):
+        assert head_answer(port, request, pieces).startswith(b"HTTP/1.1 431 "), pieces
+        assert_alive(port)
+    fine = start + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 1000) for i in range(30)) + b"\r\n"
+    assert head_answer(port, fine).startswith(b"HTTP/1.1 200 ")
+
+
+def test_answers_larger_than_the_pipe_arrive_whole(server):
+    """A worker's reply bigger than a pipe's buffer (64 KiB) is read in pieces by the server's event
+    loop (uvloop here, which makes the pipe non-blocking)."""
+    port, _ = server
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 4000"}),
+                     headers={"Accept": "application/sparql-results+json"})
+        r = conn.getresponse()
+        body = r.read()
+    finally:
+        conn.close()
+    assert r.status == 200 and len(body) > 256 * 1024
+    import json
+    assert len(json.loads(body)["results"]["bindings"]) == 4000
+
+
 def test_load_with_hostile_clients(server):
     """2 hostile clients sending runaway queries beside 8 normal ones, for a few seconds: every
     normal query is answered (no 5xx, no 429); the hostile ones get 504 or 429."""
