@@ -180,6 +180,50 @@ def test_3_runaway_queries_are_killed_and_others_still_answer(client):
     assert_alive(client)
 
 
+def test_3_free_places_go_to_waiting_requests_in_order_and_none_leak():
+    import asyncio
+
+    from kg.server.serve import Clients, TooBusy
+
+    async def settle():  # let woken tasks run (a handed-over place takes a few loop turns)
+        for _ in range(10):
+            await asyncio.sleep(0)
+
+    async def scenario():
+        c = Clients(Settings(threads=3, slow_threads=1))  # two queries at once per client
+        a1, a2 = await c.enter("a", 1), await c.enter("a", 1)
+        order: list[str] = []
+
+        async def wait(name: str, client: str, timeout: float = 5):
+            ticket = await c.enter(client, timeout)
+            order.append(name)
+            return ticket
+
+        w3 = asyncio.create_task(wait("a3", "a"))
+        w4 = asyncio.create_task(wait("a4", "a"))
+        await settle()
+        b1 = await c.enter("b", 1)  # another client is not held up by a's queue
+        assert order == []
+        await c.leave(a1)
+        await settle()
+        assert order == ["a3"]  # first come, first served
+        with pytest.raises(TooBusy):  # behind a4, and no place frees up in time
+            await c.enter("a", 0.05)
+        w5 = asyncio.create_task(wait("a5", "a"))
+        await settle()
+        w5.cancel()  # the client went away while waiting
+        await c.leave(a2)
+        await settle()
+        assert order == ["a3", "a4"] and w5.cancelled()
+        for ticket in (b1, w3.result(), w4.result()):
+            await c.leave(ticket)
+        assert c.running == {} and c._queued == {} and not c._waiting
+        again = await c.enter("a", 0.05)  # places all came back
+        await c.leave(again)
+
+    asyncio.run(scenario())
+
+
 # ----- 5. admission: fast, correct SPARQL 1.1, no false refusals ---------------------------------
 
 @pytest.mark.parametrize("query, check", [

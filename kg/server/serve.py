@@ -35,7 +35,7 @@ import os
 import re
 import sys
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -422,43 +422,62 @@ class Clients:
         self.running: dict[str, int] = {}
         self.slow_until: dict[str, float] = {}
         self.slow_running = 0
-        self._cond: asyncio.Condition | None = None
-
-    def _condition(self) -> asyncio.Condition:
-        if self._cond is None:
-            self._cond = asyncio.Condition()
-        return self._cond
+        # requests waiting for a place, in arrival order: a place that frees up is handed to the
+        # first that may take it (waking every waiter to look again costs the event loop
+        # O(waiters) per query when many requests come from one address)
+        self._waiting: deque[tuple[str, asyncio.Future]] = deque()
+        self._queued: dict[str, int] = {}
 
     def is_slow(self, client: str) -> bool:
         return self.slow_until.get(client, 0.0) > time.monotonic()
 
+    def _grant(self, client: str) -> dict | None:
+        """A place for client if its bounds allow one now (taken), else None."""
+        slow = self.is_slow(client)
+        mine = self.running.get(client, 0)
+        if not ((not slow and mine < self.per_client) or (slow and mine < 1 and self.slow_running < self.slow_slots)):
+            return None
+        self.running[client] = mine + 1
+        if slow:
+            self.slow_running += 1
+        return {"client": client, "slow": slow, "start": None, "usage": {}}
+
     async def enter(self, client: str, wait: float) -> dict:
-        """Take a place for one query of client (waiting at most ``wait`` seconds).
+        """Take a place for one query of client (waiting at most ``wait`` seconds, behind the
+        client's earlier requests).
 
         Raises:
             TooBusy: the client's places stayed taken.
         """
-        cond = self._condition()
-        loop = asyncio.get_running_loop()
-        until = loop.time() + wait
-        async with cond:
-            while True:
-                slow = self.is_slow(client)
-                mine = self.running.get(client, 0)
-                if (not slow and mine < self.per_client) or (slow and mine < 1 and self.slow_running < self.slow_slots):
-                    break
-                remaining = until - loop.time()
-                if remaining <= 0:
-                    raise TooBusy(slow)
-                try:
-                    await asyncio.wait_for(cond.wait(), remaining)
-                except asyncio.TimeoutError:
-                    raise TooBusy(slow) from None
-            self.running[client] = self.running.get(client, 0) + 1
-            ticket = {"client": client, "slow": slow, "start": None, "usage": {}}
-            if slow:
-                self.slow_running += 1
-            return ticket
+        if not self._queued.get(client):
+            ticket = self._grant(client)
+            if ticket is not None:
+                return ticket
+        future = asyncio.get_running_loop().create_future()
+        entry = (client, future)
+        self._waiting.append(entry)
+        self._queued[client] = self._queued.get(client, 0) + 1
+        try:
+            return await asyncio.wait_for(future, wait)
+        except asyncio.TimeoutError:
+            raise TooBusy(self.is_slow(client)) from None
+        except BaseException:
+            # cancelled (the client went away) just as a place was handed over: give it back
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._release(future.result())
+            raise
+        finally:
+            if not future.done() or future.cancelled():
+                with contextlib.suppress(ValueError):
+                    self._waiting.remove(entry)
+                self._unqueue(client)
+
+    def _unqueue(self, client: str) -> None:
+        left = self._queued.get(client, 0) - 1
+        if left > 0:
+            self._queued[client] = left
+        else:
+            self._queued.pop(client, None)
 
     def started(self, ticket: dict) -> None:
         """The ticket's query was taken by a worker: from now on its time counts."""
@@ -486,17 +505,34 @@ class Clients:
             self.slow_until[client] = now + self.SLOW_FOR  # crashed its worker, or killed by its own doing
         elif cost > self.settings.slow_after:
             self.slow_until[client] = max(self.slow_until.get(client, 0.0), now + min(self.SLOW_FOR, 5 * cost))
-        cond = self._condition()
-        async with cond:
-            self.running[client] -= 1
-            if not self.running[client]:
-                del self.running[client]
-            if ticket["slow"]:
-                self.slow_running -= 1
-            if len(self.slow_until) > 10000:  # forget old entries
-                now = time.monotonic()
-                self.slow_until = {c: t for c, t in self.slow_until.items() if t > now}
-            cond.notify_all()
+        if len(self.slow_until) > 10000:  # forget old entries
+            self.slow_until = {c: t for c, t in self.slow_until.items() if t > now}
+        self._release(ticket)
+
+    def _release(self, ticket: dict) -> None:
+        """Give the ticket's place back and hand free places to waiting requests, first come first."""
+        client = ticket["client"]
+        self.running[client] -= 1
+        if not self.running[client]:
+            del self.running[client]
+        if ticket["slow"]:
+            self.slow_running -= 1
+        if not self._waiting:
+            return
+        still: deque[tuple[str, asyncio.Future]] = deque()
+        passed: set[str] = set()  # a client's later requests never overtake its earlier ones
+        for entry in self._waiting:
+            waiter, future = entry
+            if future.done():
+                continue
+            granted = self._grant(waiter) if waiter not in passed else None
+            if granted is None:
+                passed.add(waiter)
+                still.append(entry)
+                continue
+            self._unqueue(waiter)
+            future.set_result(granted)
+        self._waiting = still
 
 
 class TooBusy(Exception):
