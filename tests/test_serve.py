@@ -722,14 +722,35 @@ def test_endpoint_predeclares_prefixes_and_words_errors_like_the_cli(client):
 
 def test_a_repeated_query_is_answered_from_memory_with_the_same_body(client):
     text = "SELECT ?s WHERE { ?s a yf:Enterprise } ORDER BY ?s # cache probe"
-    first = client.get("/sparql", params={"query": text}, headers={"Accept": "text/csv"})
-    again = client.get("/sparql", params={"query": text}, headers={"Accept": "text/csv"})
-    assert first.status_code == again.status_code == 200
-    assert "x-kg-cache" not in first.headers and again.headers["x-kg-cache"] == "hit"
+    first, second, again = (client.get("/sparql", params={"query": text}, headers={"Accept": "text/csv"})
+                            for _ in range(3))
+    assert first.status_code == second.status_code == again.status_code == 200
+    # kept when asked the second time, answered from memory from the third
+    assert "x-kg-cache" not in first.headers and "x-kg-cache" not in second.headers
+    assert again.headers["x-kg-cache"] == "hit"
     assert again.content == first.content and again.headers["content-type"] == first.headers["content-type"]
     # the media type is part of what is kept: JSON of the same text is run, not the CSV sent back
     as_json = client.get("/sparql", params={"query": text}, headers={"Accept": "application/sparql-results+json"})
     assert "x-kg-cache" not in as_json.headers and as_json.json()["head"]["vars"] == ["s"]
+
+
+def test_result_cache_keeps_repeated_texts_and_counts_its_bytes():
+    from kg.server.serve import ResultCache
+
+    cache = ResultCache(max_bytes=8000)
+    answer = lambda n: (200, "text/csv", b"x" * n, {})  # noqa: E731
+    for i in range(50):  # texts asked once are never kept
+        cache.put((f"q{i}",), answer(100), 110)
+    assert cache.size == 0 and cache.get(("q0",)) is None
+    for i in range(20):  # asked twice: kept, least recently used first out, within the bound
+        cache.put((f"r{i}",), answer(900), 910)
+        cache.put((f"r{i}",), answer(900), 910)
+        assert cache.size <= 8000
+    kept = [i for i in range(20) if cache.get((f"r{i}",)) is not None]
+    assert kept == list(range(12, 20)) and cache.size == 8 * 910
+    cache.put(("big",), answer(2000), 2010)  # over an eighth of the bound: never kept
+    cache.put(("big",), answer(2000), 2010)
+    assert cache.get(("big",)) is None
 
 
 def test_failed_queries_are_not_kept_and_cache_can_be_off(real_build):

@@ -271,14 +271,20 @@ class ResultCache:
 
     A build never changes while a :class:`Site` serves it, so an answer stays right as long as it is
     kept (a new build gets a new Site, and an empty cache). Bounded in bytes; the least recently
-    used answers go first; an answer over an eighth of the bound is not kept.
+    used answers go first; an answer over an eighth of the bound is not kept. An answer is kept
+    the second time its text is asked within the last ``REMEMBERED`` distinct texts (the first
+    time only the text's hash is remembered): texts asked once, which most generated queries are,
+    neither cost the memory nor push out the answers of texts that do repeat.
     """
+
+    REMEMBERED = 8192
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.size = 0
         self.hits = self.misses = 0
-        self._items: OrderedDict[tuple, tuple] = OrderedDict()
+        self._items: OrderedDict[tuple, tuple[tuple, int]] = OrderedDict()
+        self._asked_once: OrderedDict[int, None] = OrderedDict()
 
     def get(self, key: tuple):
         item = self._items.get(key)
@@ -287,16 +293,23 @@ class ResultCache:
             return None
         self._items.move_to_end(key)
         self.hits += 1
-        return item
+        return item[0]
 
     def put(self, key: tuple, answer: tuple, size: int) -> None:
         if size > self.max_bytes // 8 or key in self._items:
             return
-        self._items[key] = answer
+        h = hash(key)
+        if h not in self._asked_once:
+            self._asked_once[h] = None
+            if len(self._asked_once) > self.REMEMBERED:
+                self._asked_once.popitem(last=False)
+            return
+        del self._asked_once[h]
+        self._items[key] = (answer, size)
         self.size += size
         while self.size > self.max_bytes and self._items:
-            _, old = self._items.popitem(last=False)
-            self.size -= len(old[2])
+            _, (_, old_size) = self._items.popitem(last=False)
+            self.size -= old_size
 
 
 # ----- middleware -----------------------------------------------------------------------------
