@@ -470,6 +470,13 @@ def test_big_graph_moves_as_a_picture_and_draws_at_rest(browser, tmp_path):
         assert page.js("""(() => { const e = kgExplorer.renderer.sigma.elements;
             return e.edges.style.transform === e.nodes.style.transform && e.labels.style.transform === e.nodes.style.transform
               && e.hovers.style.visibility === 'hidden'; })()""")
+        # held still, button down: the uncovered parts drawn, nodes only; moving again moves that picture
+        wait_until(page.page, f"kgExplorer.renderer.draws > {draws} && !kgExplorer.renderer.moved")
+        assert page.js("__seen.edges.length") == edges
+        draws = page.js("kgExplorer.renderer.draws")
+        page.page.mouse.move(start[0] + 60, start[1] + 30)
+        wait_until(page.page, "kgExplorer.renderer.moved")
+        assert page.js("kgExplorer.renderer.draws") == draws
         page.page.wait_for_timeout(150)
         page.page.mouse.up()
         # at rest: drawn for real, edges included, the picture back in place, nothing reprocessed

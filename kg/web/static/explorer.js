@@ -1279,7 +1279,8 @@
      chromium, machines without a GPU driver) a full draw at 20k nodes takes ~200 ms on screen
      (bench/viz_bench.py), most of it rasterising 48k lines and 20k points, and a moved picture
      ~20 ms. What the user sees while moving: the same picture, shifted or scaled (blurred while
-     zooming), with blank margins where the view uncovers parts not yet drawn, and no hover labels.
+     zooming), with blank margins where the view uncovers parts not yet drawn (drawn, nodes only,
+     when a drag is held still for 300 ms), and no hover labels.
      Sigma 3.0 also reprocesses every node and edge after a drag when hideEdgesOnMove is set
      (jacomyal/sigma.js#1500, a second-long stall at 20k here); only the camera changed, so that
      refresh becomes a plain draw. */
@@ -1299,6 +1300,14 @@
       layers.forEach(function (c) { c.style.transform = transform; });
       hovers.forEach(function (c) { c.style.visibility = transform ? "hidden" : ""; });
     };
+    var pause = null;
+    var drawNow = function (args) {
+      clearTimeout(pause);
+      if (self.moved) { place(""); self.moved = false; }
+      self.drawnState = camera.getState();
+      self.draws += 1;
+      return draw.apply(s, args || []);
+    };
     s.render = function () {
       var from = self.drawnState, to = camera.getState();
       if (from && moving() && from.angle === to.angle && !s.needToProcess) {
@@ -1311,13 +1320,16 @@
           place("matrix(" + k + ",0,0," + k + "," + (a1.x - k * a0.x) + "," + (a1.y - k * a0.y) + ")");
           self.moved = true;
           s.emit("kgMoved");
+          /* a drag held still (button still down): draw the uncovered parts, nodes only
+             (sigma hides edges while a drag lasts), and go on moving that picture */
+          clearTimeout(pause);
+          pause = setTimeout(function () {
+            if (self.moved && captor.draggedEvents > 0 && !camera.isAnimated()) drawNow();
+          }, 300);
           return s;
         }
       }
-      if (self.moved) { place(""); self.moved = false; }
-      self.drawnState = to;
-      self.draws += 1;
-      return draw.apply(s, arguments);
+      return drawNow(arguments);
     };
     /* sigma's captor refreshes everything in a timeout after a drag ends (mouseup); the flag lives
        until the timeouts queued with that mouseup have run */
