@@ -453,6 +453,7 @@ def test_big_graph_moves_as_a_picture_and_draws_at_rest(browser, tmp_path):
         assert start is not None
         draws = page.js("kgExplorer.renderer.draws")
         edges = page.js("__seen.edges.length")
+        page.js("kgExplorer.renderer.pauseMs = 1e9")  # no pause draw until asked for below, however slow the test runs
         page.page.mouse.move(*start)
         page.page.mouse.down()
         for i in range(1, 6):
@@ -471,6 +472,8 @@ def test_big_graph_moves_as_a_picture_and_draws_at_rest(browser, tmp_path):
             return e.edges.style.transform === e.nodes.style.transform && e.labels.style.transform === e.nodes.style.transform
               && e.hovers.style.visibility === 'hidden'; })()""")
         # held still, button down: the uncovered parts drawn, nodes only; moving again moves that picture
+        page.js("kgExplorer.renderer.pauseMs = 50")
+        page.page.mouse.move(start[0] + 44, start[1] + 22)
         wait_until(page.page, f"kgExplorer.renderer.draws > {draws} && !kgExplorer.renderer.moved")
         assert page.js("__seen.edges.length") == edges
         draws = page.js("kgExplorer.renderer.draws")

@@ -1292,6 +1292,7 @@
     this.drawnState = null;   // the camera of the picture on screen
     this.moved = false;       // is that picture shown moved (a CSS transform)?
     this.draws = 0;           // real draws, counted for tests
+    this.pauseMs = 300;       // a drag held still this long draws the uncovered parts
     layers.forEach(function (c) { c.style.transformOrigin = "0 0"; });
     var moving = function () {
       return camera.isAnimated() || captor.isMoving || captor.draggedEvents > 0 || !!captor.currentWheelDirection;
@@ -1325,7 +1326,7 @@
           clearTimeout(pause);
           pause = setTimeout(function () {
             if (self.moved && captor.draggedEvents > 0 && !camera.isAnimated()) drawNow();
-          }, 300);
+          }, self.pauseMs);
           return s;
         }
       }
