@@ -35,6 +35,11 @@ Measured, from the page's own performance clock (navigation start = 0):
   full picture (edges included) is drawn and presented;
 - wheel frame: one wheel notch, until the first frame after it is presented (median of 3, zooming
   in, out, in); at rest after wheel: until the zoom has ended and the full picture is presented.
+  Sigma animates a zoom over 250 ms and its first frame may show no change yet, so for sigma
+  pages also zoom frame: the median interval between animation frames from the notch until the
+  camera stops (a frame cannot begin while the previous one is still being put on screen: with
+  software WebGL the page's main thread waits for its canvases to be read back). vis-network
+  zooms in one step: its wheel frame is its zoom.
 
 The engines are interleaved (the order rotates every run) so that machine noise falls on all of
 them alike; medians of ``--runs`` runs are printed as a Markdown table for BENCHMARKS.md, every
@@ -238,18 +243,24 @@ _BOX = """() => { const app = window.kgExplorer;
 # drawn and presented and the main thread free, from the event's timestamp. Armed before the event
 # is sent. Sigma pages: the first afterRender after the event with the camera still and no drag or
 # wheel under way (sigma's own "moving" test), then presented; vis-network pages redraw in the
-# next animation frame, so presented is enough. null if nothing was drawn within 20 s.
+# next animation frame, so presented is enough. null if nothing was drawn within 20 s. On sigma
+# pages the animation frames from the event to the zoom's end (the camera still) are counted too
+# (``__kgTicks``, one per animation frame that began): their intervals are the frames of a zoom.
 _ARM_SETTLE = """(kind) => { const app = window.kgExplorer, sig = app && app.webgl ? app.renderer.sigma : null;
+  const ticks = window.__kgTicks = [];
   window.__kgSettled = new Promise(resolve => {
-    let t0 = null;
-    const presented = () => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0), 0)));
-    const seen = e => { t0 = e.timeStamp; window.removeEventListener(kind, seen, true); if (!sig) presented(); };
+    let t0 = null, done = false;
+    const finish = v => { done = true; resolve(v); };
+    const presented = () => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => finish(performance.now() - t0), 0)));
+    const cam = sig ? sig.getCamera() : null, cap = sig ? sig.getMouseCaptor() : null;
+    const tick = () => { if (done) return; ticks.push([performance.now(), cam.isAnimated()]); requestAnimationFrame(tick); };
+    const seen = e => { t0 = e.timeStamp; window.removeEventListener(kind, seen, true); if (!sig) presented(); else requestAnimationFrame(tick); };
     window.addEventListener(kind, seen, true);
-    if (sig) { const cam = sig.getCamera(), cap = sig.getMouseCaptor();
+    if (sig) {
       const on = () => { if (t0 !== null && !cam.isAnimated() && !cap.isMoving && !cap.draggedEvents && !cap.currentWheelDirection) {
         sig.off('afterRender', on); presented(); } };
       sig.on('afterRender', on); }
-    setTimeout(() => resolve(null), 20000);
+    setTimeout(() => finish(null), 20000);
   }); }"""
 
 
@@ -283,7 +294,7 @@ def interaction(page, steps: int = 8, wheels: int = 3) -> dict:
     page.mouse.up()
     release = page.evaluate("window.__kgSettled")
     page.wait_for_timeout(300)
-    settles = []
+    settles, intervals = [], []
     for i in range(wheels):
         page.evaluate("window.__kgInput.armed = true")
         page.evaluate(_ARM_SETTLE, "wheel")
@@ -291,11 +302,13 @@ def interaction(page, steps: int = 8, wheels: int = 3) -> dict:
         page.evaluate(f"window.__kgWait('wheel', {i + 1})")
         page.evaluate("window.__kgInput.armed = false")
         settles.append(page.evaluate("window.__kgSettled"))
+        ticks = page.evaluate("window.__kgTicks")  # [time, camera animating] per animation frame
+        intervals += [b[0] - a[0] for a, b in zip(ticks, ticks[1:]) if a[1]]
         page.wait_for_timeout(300)
     times = page.evaluate("window.__kgInput.times")
     return {"drag_ms": statistics.median(times["mousemove"]), "drag_all_ms": times["mousemove"],
             "release_settle_ms": release, "wheel_ms": statistics.median(times["wheel"]),
-            "wheel_settle_ms": median(settles)}
+            "wheel_settle_ms": median(settles), "zoom_frame_ms": median(intervals)}
 
 
 # a presented frame: move the camera a little, draw, and wait until the frame is on screen and the
@@ -435,7 +448,7 @@ def run(sizes: list[int], runs: int, timeout: float, pyvis_max: int, base: str, 
         res = {"edges": len(datas[n]["edges"]), "runs": rows[n]}
         for engine in engines:
             for m in ("write_s", "interactive_s", "usable_s", "frame_ms", "frame_presented_ms", "select_ms", "bytes",
-                      "drag_ms", "release_settle_ms", "wheel_ms", "wheel_settle_ms"):
+                      "drag_ms", "release_settle_ms", "wheel_ms", "wheel_settle_ms", "zoom_frame_ms"):
                 res[f"{m}_{engine}"] = median([x.get(m) for x in rows[n][engine]])
             res[f"timeouts_{engine}"] = sum(1 for x in rows[n][engine] if x["usable_s"] is None)
             res[f"outside_{engine}"] = sum(x["outside_requests"] for x in rows[n][engine])
@@ -456,8 +469,8 @@ def table(results: dict, runs: int, timeout: float) -> str:
         return s(r[f"{metric}_{engine}"], unit, nd)
 
     lines = ["| nodes | edges | page | HTML size | write | ready mark | interactive | frame (JS) | frame at rest (presented) "
-             "| select | drag frame | at rest after drag | wheel frame | at rest after wheel |",
-             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| select | drag frame | at rest after drag | wheel frame | zoom frame | at rest after wheel |",
+             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n, r in results.items():
         for engine in ENGINES:
             if f"ran_{engine}" not in r:
@@ -468,7 +481,7 @@ def table(results: dict, runs: int, timeout: float) -> str:
                          f"{cell(r, engine, 'frame_ms', 'ms', 1)} | {cell(r, engine, 'frame_presented_ms', 'ms', 0)} | "
                          f"{cell(r, engine, 'select_ms', 'ms', 0)} | {cell(r, engine, 'drag_ms', 'ms', 0)} | "
                          f"{cell(r, engine, 'release_settle_ms', 'ms', 0)} | {cell(r, engine, 'wheel_ms', 'ms', 0)} | "
-                         f"{cell(r, engine, 'wheel_settle_ms', 'ms', 0)} |")
+                         f"{cell(r, engine, 'zoom_frame_ms', 'ms', 0)} | {cell(r, engine, 'wheel_settle_ms', 'ms', 0)} |")
     return "\n".join(lines)
 
 
