@@ -27,7 +27,19 @@ Measured, from the page's own performance clock (navigation start = 0):
   little): the script's share of a frame of dragging;
 - frame (presented): the median of 3 camera moves each waited until presented (two animation
   frames and a task): what a frame of dragging costs on screen, GPU (here software) included;
-- select: clicking a node (highlight + draw, the script's share).
+- select: clicking a node (highlight + draw, the script's share);
+- drag frame: the view dragged with the mouse (input from outside the page, as a user's: 8 moves
+  of 8 px from a point with no node under it, each timed from the event's timestamp until a frame
+  after it is presented and the main thread is free; median), then held still 150 ms (so that no
+  page starts an inertia animation) and released; at rest after drag: from the release until the
+  full picture (edges included) is drawn and presented;
+- wheel frame: one wheel notch, until the first frame after it is presented (median of 3, zooming
+  in, out, in); at rest after wheel: until the zoom has ended and the full picture is presented.
+  Sigma animates a zoom over 250 ms and its first frame may show no change yet, so for sigma
+  pages also zoom frame: the median interval between animation frames from the notch until the
+  camera stops (a frame cannot begin while the previous one is still being put on screen: with
+  software WebGL the page's main thread waits for its canvases to be read back). vis-network
+  zooms in one step: its wheel frame is its zoom.
 
 The engines are interleaved (the order rotates every run) so that machine noise falls on all of
 them alike; medians of ``--runs`` runs are printed as a Markdown table for BENCHMARKS.md, every
@@ -198,6 +210,107 @@ _USABLE_HOOK = """
     o.disconnect(); mark(); } }).observe(document, { attributes: true, subtree: true }); })();
 """
 
+# Frames of real interaction, the same for every page: input events come from outside the page
+# (Playwright's mouse, i.e. Chrome DevTools Input events, as a user's would), and each one is timed
+# from the event's own timestamp (so time spent queued is counted) until a frame after it has been
+# presented and the main thread has run a task (two animation frames, then a timeout), as above.
+# A capture listener on window sees the event before the page does. While one is being waited
+# for, further events of that kind are not timed (the driver waits for each anyway).
+_INPUT_HOOK = """
+(() => { const rec = window.__kgInput = { times: { mousemove: [], wheel: [], mouseup: [] }, armed: false, busy: {} };
+  const presented = (t0, kind) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => {
+    rec.times[kind].push(performance.now() - t0); rec.busy[kind] = false; }, 0)));
+  for (const kind of ['mousemove', 'wheel']) window.addEventListener(kind, e => {
+    if (!rec.armed || rec.busy[kind]) return; rec.busy[kind] = true; presented(e.timeStamp, kind); }, { capture: true });
+  window.__kgWait = (kind, n) => new Promise(r => { const f = () => rec.times[kind].length >= n ? r() : setTimeout(f, 2); f(); });
+})();
+"""
+
+# Is a point of the graph's area empty (no node under it)? Drags start there, so that every page
+# pans the view (vis-network would drag a node instead).
+_EMPTY_AT = """([x, y]) => { const app = window.kgExplorer;
+  const box = document.getElementById(app ? 'kg-network' : 'mynetwork').getBoundingClientRect();
+  const px = x - box.left, py = y - box.top;
+  if (app && app.webgl) return !app.renderer.sigma.getNodeAtPosition({ x: px, y: py });
+  const net = window.network || app.network;
+  return net.getNodeAt({ x: px, y: py }) === undefined; }"""
+
+_BOX = """() => { const app = window.kgExplorer;
+  const b = document.getElementById(app ? 'kg-network' : 'mynetwork').getBoundingClientRect();
+  return [b.left, b.top, b.width, b.height]; }"""
+
+# After a release or a wheel: until the page is at rest again, its full picture (edges included)
+# drawn and presented and the main thread free, from the event's timestamp. Armed before the event
+# is sent. Sigma pages: the first afterRender after the event with the camera still and no drag or
+# wheel under way (sigma's own "moving" test), then presented; vis-network pages redraw in the
+# next animation frame, so presented is enough. null if nothing was drawn within 20 s. On sigma
+# pages the animation frames from the event to the zoom's end (the camera still) are counted too
+# (``__kgTicks``, one per animation frame that began): their intervals are the frames of a zoom.
+_ARM_SETTLE = """(kind) => { const app = window.kgExplorer, sig = app && app.webgl ? app.renderer.sigma : null;
+  const ticks = window.__kgTicks = [];
+  window.__kgSettled = new Promise(resolve => {
+    let t0 = null, done = false;
+    const finish = v => { done = true; resolve(v); };
+    const presented = () => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => finish(performance.now() - t0), 0)));
+    const cam = sig ? sig.getCamera() : null, cap = sig ? sig.getMouseCaptor() : null;
+    const tick = () => { if (done) return; ticks.push([performance.now(), cam.isAnimated()]); requestAnimationFrame(tick); };
+    const seen = e => { t0 = e.timeStamp; window.removeEventListener(kind, seen, true); if (!sig) presented(); else requestAnimationFrame(tick); };
+    window.addEventListener(kind, seen, true);
+    if (sig) {
+      const on = () => { if (t0 !== null && !cam.isAnimated() && !cap.isMoving && !cap.draggedEvents && !cap.currentWheelDirection) {
+        sig.off('afterRender', on); presented(); } };
+      sig.on('afterRender', on); }
+    setTimeout(() => finish(null), 20000);
+  }); }"""
+
+
+def interaction(page, steps: int = 8, wheels: int = 3) -> dict:
+    """Drag the view with the mouse (``steps`` moves of 8 px, each waited until presented), hold
+    still 150 ms (no inertia on any page), release; then ``wheels`` wheel notches, each waited
+    until the page rests. Returns medians in ms: drag frame, settle after release, wheel frame
+    (the first frame after a notch), settle after a wheel notch."""
+    left, top, w, h = page.evaluate(_BOX)
+    start = None
+    spots = [(0, 0)] + [(dx * r, dy * r) for r in (37, 89, 151, 233) for dx, dy in ((1, 0.6), (-1, 0.7), (1, -0.8), (-1, -0.5))]
+    for dx, dy in spots:
+        x, y = left + w / 2 + dx, top + h / 2 + dy
+        if page.evaluate(_EMPTY_AT, [x, y]):
+            start = (x, y)
+            break
+    if start is None:
+        return {"error": "no empty point to drag from"}
+    x, y = start
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.down()
+    page.evaluate("window.__kgInput.armed = true")
+    for i in range(steps):
+        x, y = x + 8, y + 3
+        page.mouse.move(x, y)
+        page.evaluate(f"window.__kgWait('mousemove', {i + 1})")
+    page.evaluate("window.__kgInput.armed = false")
+    page.wait_for_timeout(150)
+    page.evaluate(_ARM_SETTLE, "mouseup")
+    page.mouse.up()
+    release = page.evaluate("window.__kgSettled")
+    page.wait_for_timeout(300)
+    settles, intervals = [], []
+    for i in range(wheels):
+        page.evaluate("window.__kgInput.armed = true")
+        page.evaluate(_ARM_SETTLE, "wheel")
+        page.mouse.wheel(0, -120 if i % 2 == 0 else 120)
+        page.evaluate(f"window.__kgWait('wheel', {i + 1})")
+        page.evaluate("window.__kgInput.armed = false")
+        settles.append(page.evaluate("window.__kgSettled"))
+        ticks = page.evaluate("window.__kgTicks")  # [time, camera animating] per animation frame
+        intervals += [b[0] - a[0] for a, b in zip(ticks, ticks[1:]) if a[1]]
+        page.wait_for_timeout(300)
+    times = page.evaluate("window.__kgInput.times")
+    return {"drag_ms": statistics.median(times["mousemove"]), "drag_all_ms": times["mousemove"],
+            "release_settle_ms": release, "wheel_ms": statistics.median(times["wheel"]),
+            "wheel_settle_ms": median(settles), "zoom_frame_ms": median(intervals)}
+
+
 # a presented frame: move the camera a little, draw, and wait until the frame is on screen and the
 # main thread is free again (two animation frames and a task): what panning costs, GPU included
 _FRAME_PRESENTED = """(async () => {
@@ -265,6 +378,7 @@ def open_page(browser, path: Path, *, pyvis: bool, timeout_s: float) -> dict:
     ctx.route("**/*", route)
     page = ctx.new_page()
     page.add_init_script(_USABLE_HOOK)
+    page.add_init_script(_INPUT_HOOK)
     if pyvis:
         page.add_init_script(_PYVIS_HOOK)
     result = {}
@@ -283,6 +397,8 @@ def open_page(browser, path: Path, *, pyvis: bool, timeout_s: float) -> dict:
         result["frame_ms"] = page.evaluate(_FRAME)
         result["frame_presented_ms"] = page.evaluate(_FRAME_PRESENTED)
         result["select_ms"] = page.evaluate(_SELECT)
+        page.evaluate("kgExplorer.unselect && kgExplorer.unselect()" if not pyvis else "0")
+        result.update(interaction(page))
     except Exception as exc:  # noqa: BLE001 - a timeout is a result here
         result["error"] = type(exc).__name__
         result["interactive_s"] = None
@@ -331,7 +447,8 @@ def run(sizes: list[int], runs: int, timeout: float, pyvis_max: int, base: str, 
     for n in sizes:
         res = {"edges": len(datas[n]["edges"]), "runs": rows[n]}
         for engine in engines:
-            for m in ("write_s", "interactive_s", "usable_s", "frame_ms", "frame_presented_ms", "select_ms", "bytes"):
+            for m in ("write_s", "interactive_s", "usable_s", "frame_ms", "frame_presented_ms", "select_ms", "bytes",
+                      "drag_ms", "release_settle_ms", "wheel_ms", "wheel_settle_ms", "zoom_frame_ms"):
                 res[f"{m}_{engine}"] = median([x.get(m) for x in rows[n][engine]])
             res[f"timeouts_{engine}"] = sum(1 for x in rows[n][engine] if x["usable_s"] is None)
             res[f"outside_{engine}"] = sum(x["outside_requests"] for x in rows[n][engine])
@@ -351,8 +468,9 @@ def table(results: dict, runs: int, timeout: float) -> str:
             return f"> {timeout:.0f} s"
         return s(r[f"{metric}_{engine}"], unit, nd)
 
-    lines = ["| nodes | edges | page | HTML size | write | ready mark | interactive | frame (JS) | frame (presented) | select |",
-             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| nodes | edges | page | HTML size | write | ready mark | interactive | frame (JS) | frame at rest (presented) "
+             "| select | drag frame | at rest after drag | wheel frame | zoom frame | at rest after wheel |",
+             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n, r in results.items():
         for engine in ENGINES:
             if f"ran_{engine}" not in r:
@@ -361,7 +479,9 @@ def table(results: dict, runs: int, timeout: float) -> str:
             lines.append(f"| {n:,} | {r['edges']:,} | {engine} | {size} | {s(r[f'write_s_{engine}'])} | "
                          f"{cell(r, engine, 'interactive_s', 's', 2)} | {cell(r, engine, 'usable_s', 's', 2)} | "
                          f"{cell(r, engine, 'frame_ms', 'ms', 1)} | {cell(r, engine, 'frame_presented_ms', 'ms', 0)} | "
-                         f"{cell(r, engine, 'select_ms', 'ms', 0)} |")
+                         f"{cell(r, engine, 'select_ms', 'ms', 0)} | {cell(r, engine, 'drag_ms', 'ms', 0)} | "
+                         f"{cell(r, engine, 'release_settle_ms', 'ms', 0)} | {cell(r, engine, 'wheel_ms', 'ms', 0)} | "
+                         f"{cell(r, engine, 'zoom_frame_ms', 'ms', 0)} | {cell(r, engine, 'wheel_settle_ms', 'ms', 0)} |")
     return "\n".join(lines)
 
 

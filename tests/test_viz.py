@@ -339,3 +339,25 @@ def test_charts_in_details_reuse_the_explorers_labels(real_store, monkeypatch):
     monkeypatch.setattr(describe, "Index", Counting)
     assert ex.detail(gdp)["chart_svg"] == expected
     assert built == []
+
+
+def test_charts_are_read_from_the_cache_when_their_data_is_the_same(real_store, tmp_path, monkeypatch):
+    """`kg viz` keeps the observation charts it drew under build/cache/charts, keyed by their
+    data: the next page reads them (the same bytes as a fresh drawing) instead of drawing again,
+    and a chart whose data changed is drawn anew."""
+    chart = pytest.importorskip("kg.views.chart")
+    gdp = ID + "gdp"
+    fresh = chart.observation_chart_svg(real_store, gdp)
+    cache = tmp_path / "charts"
+    first = Explorer(real_store, chart_cache=cache).detail(gdp)["chart_svg"]
+    assert first == fresh
+    assert len(list(cache.glob("*.svg"))) == 1
+
+    def no_drawing(*a, **k):
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(chart, "_svg", no_drawing)
+    assert Explorer(real_store, chart_cache=cache).detail(gdp)["chart_svg"] == fresh
+    rows = [{"label": "a", "value": 1.0}]
+    with pytest.raises(AssertionError, match="drawn again"):  # other data: not in the cache
+        chart.draw_bars(rows, title="t", lang="en", cache=cache)

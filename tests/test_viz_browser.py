@@ -428,6 +428,80 @@ def test_big_graph_draws_with_webgl(browser, tmp_path):
         page.close()
 
 
+def test_big_graph_moves_as_a_picture_and_draws_at_rest(browser, tmp_path):
+    """Dragging and wheel-zooming the WebGL view move the last frame as a picture (a CSS transform
+    of sigma's layers): no WebGL draw, no edges drawn, while the camera moves; the full graph,
+    edges included, drawn once it rests; and no reprocessing of every node after a drag."""
+    n = WEBGL_THRESHOLD + 1000
+    page = Page(browser, write_html(render_html(synthetic(n)), tmp_path / "big.html"))
+    try:
+        # count what sigma draws and processes, and whether the camera was moving when edges were drawn
+        page.js("""(() => { const s = kgExplorer.renderer.sigma, cam = s.getCamera(), cap = s.getMouseCaptor();
+            window.__seen = { edges: [], process: 0, moved: 0 };
+            for (const p of Object.values(s.edgePrograms)) { const r = p.render; p.render = function () {
+              __seen.edges.push(cam.isAnimated() || cap.isMoving || cap.draggedEvents > 0 || !!cap.currentWheelDirection);
+              return r.apply(this, arguments); }; }
+            const pr = s.process; s.process = function () { __seen.process += 1; return pr.apply(this, arguments); };
+            s.on('kgMoved', () => { __seen.moved += 1; }); })()""")
+        box = page.js("(() => { const b = document.getElementById('kg-network').getBoundingClientRect(); return [b.left, b.top, b.width, b.height]; })()")
+        start = None
+        for dx in range(0, 400, 20):  # a point with no node under it: a drag there pans the view
+            x, y = box[0] + box[2] / 2 + dx, box[1] + box[3] / 2 + dx / 2
+            if not page.js(f"kgExplorer.renderer.sigma.getNodeAtPosition({{ x: {x - box[0]}, y: {y - box[1]} }})"):
+                start = (x, y)
+                break
+        assert start is not None
+        draws = page.js("kgExplorer.renderer.draws")
+        edges = page.js("__seen.edges.length")
+        page.js("kgExplorer.renderer.pauseMs = 1e9")  # no pause draw until asked for below, however slow the test runs
+        page.page.mouse.move(*start)
+        page.page.mouse.down()
+        for i in range(1, 6):
+            page.page.mouse.move(start[0] + 8 * i, start[1] + 4 * i)
+            page.page.wait_for_timeout(40)
+        wait_until(page.page, "__seen.moved >= 3")
+        # while dragging: the last frame moved with the mouse (40 px right, 20 down), nothing redrawn
+        assert page.js("kgExplorer.renderer.moved") is True
+        assert page.js("kgExplorer.renderer.draws") == draws
+        assert page.js("__seen.edges.length") == edges
+        transform = page.js("kgExplorer.renderer.sigma.elements.nodes.style.transform")
+        assert transform.startswith("matrix(1, 0, 0, 1, ")
+        tx, ty = [float(v) for v in transform[len("matrix("):-1].split(",")[4:]]
+        assert abs(tx - 40) < 1.5 and abs(ty - 20) < 1.5, transform
+        assert page.js("""(() => { const e = kgExplorer.renderer.sigma.elements;
+            return e.edges.style.transform === e.nodes.style.transform && e.labels.style.transform === e.nodes.style.transform
+              && e.hovers.style.visibility === 'hidden'; })()""")
+        # held still, button down: the uncovered parts drawn, nodes only; moving again moves that picture
+        page.js("kgExplorer.renderer.pauseMs = 50")
+        page.page.mouse.move(start[0] + 44, start[1] + 22)
+        wait_until(page.page, f"kgExplorer.renderer.draws > {draws} && !kgExplorer.renderer.moved")
+        assert page.js("__seen.edges.length") == edges
+        draws = page.js("kgExplorer.renderer.draws")
+        page.page.mouse.move(start[0] + 60, start[1] + 30)
+        wait_until(page.page, "kgExplorer.renderer.moved")
+        assert page.js("kgExplorer.renderer.draws") == draws
+        page.page.wait_for_timeout(150)
+        page.page.mouse.up()
+        # at rest: drawn for real, edges included, the picture back in place, nothing reprocessed
+        wait_until(page.page, f"kgExplorer.renderer.draws > {draws} && !kgExplorer.renderer.moved")
+        wait_until(page.page, f"__seen.edges.length > {edges}")
+        assert page.js("kgExplorer.renderer.sigma.elements.nodes.style.transform") == ""
+        assert page.js("kgExplorer.renderer.sigma.elements.hovers.style.visibility") == ""
+        assert page.js("__seen.process") == 0
+        # the wheel zooms the picture while sigma's zoom animation runs, then draws at rest
+        moved = page.js("__seen.moved")
+        draws = page.js("kgExplorer.renderer.draws")
+        page.page.mouse.wheel(0, -120)
+        wait_until(page.page, f"__seen.moved > {moved}")
+        wait_until(page.page, f"kgExplorer.renderer.draws > {draws} && !kgExplorer.renderer.moved")
+        assert page.js("kgExplorer.renderer.sigma.getCamera().getState().ratio") < 0.9
+        assert page.js("__seen.edges.length") > edges + 1
+        assert page.js("__seen.edges.some(moving => moving)") is False  # edges are drawn only at rest
+        assert page.js("__seen.process") == 0
+    finally:
+        page.close()
+
+
 def test_server_mode_uses_the_api(browser, real_store):
     """The same page in server mode, its /api answered through kg.server.explorer_api."""
     from urllib.parse import parse_qs, urlparse

@@ -112,9 +112,11 @@ class Explorer:
     :meth:`expand` and the embedded :meth:`payload`.
     """
 
-    def __init__(self, store: ox.Store, *, seed: int = SEED, include_inferred: bool = False):
+    def __init__(self, store: ox.Store, *, seed: int = SEED, include_inferred: bool = False,
+                 chart_cache: Path | None = None):
         self.store = store
         self.seed = seed
+        self.chart_cache = chart_cache  # charts already drawn, by their data (kg.views.chart.draw_bars)
         self.graph: nx.MultiDiGraph = to_networkx(store, include_inferred=include_inferred)
         self.vocabulary = self._label_vocabulary()
         self.class_labels = self._labels(_CLASS_LABELS, "c")
@@ -499,7 +501,7 @@ class Explorer:
         try:
             # labels from this explorer's describer: left to itself, each chart builds its own
             # Describer and label index over the whole store (most of `kg viz`'s time)
-            chart = self._chart_fn(self.store, iri, label=self.describer.term_label)
+            chart = self._chart_fn(self.store, iri, label=self.describer.term_label, cache=self.chart_cache)
         except InputError:
             return None
         return (chart.svg if chart else None) or None
@@ -605,9 +607,11 @@ def _title(classes, focus, depth, query, ex: Explorer) -> str:
 
 
 def payload(store: ox.Store, *, classes: list[str] | None = None, focus: str | None = None, depth: int = 1,
-            query: str | None = None, lang: str = "zh", seed: int = SEED, built_from: str = "") -> dict:
-    """The embedded payload of the contract for the whole graph, classes, a focus or a query."""
-    return Explorer(store, seed=seed).payload(classes=classes, focus=focus, depth=depth, query=query,
+            query: str | None = None, lang: str = "zh", seed: int = SEED, built_from: str = "",
+            chart_cache: Path | None = None) -> dict:
+    """The embedded payload of the contract for the whole graph, classes, a focus or a query
+    (``chart_cache``: a folder of the observation charts already drawn, see Explorer)."""
+    return Explorer(store, seed=seed, chart_cache=chart_cache).payload(classes=classes, focus=focus, depth=depth, query=query,
                                               lang=lang, built_from=built_from)
 
 
@@ -877,7 +881,7 @@ def cmd_viz(args) -> int:
     out = Path(args.out) if args.out else (build_dir / "views" / f"{name}.html" if name else build_dir / "graph.html")
     store = open_store(build_dir)
     data = payload(store, classes=args.cls, focus=args.focus, depth=args.depth, query=args.query,
-                   lang=args.lang, built_from=str(build_dir))
+                   lang=args.lang, built_from=str(build_dir), chart_cache=build_dir / "cache" / "charts")
     if not data["nodes"]:
         print("kg: warning: the view has no nodes", file=sys.stderr)
     if str(args.out) == "-":  # -o -: the page on stdout, the summary on stderr

@@ -1267,9 +1267,81 @@
     app.network = this.sigma;
     this.overlay = el("canvas", { cls: "kg-overlay", "aria-hidden": "true" });
     $("kg-network").appendChild(this.overlay);
+    this.moveLikeAPicture();
     this.sigma.on("afterRender", function () { if (self.keep) self.drawOverlay(); });
     this.sigma.on("clickNode", function (ev) { app.select(self.iri(ev.node), { expand: false }); });
     this.sigma.on("clickStage", function () { app.unselect(); });
+  };
+  /* While the camera moves (drag, wheel zoom, inertia, any camera animation: sigma's own "moving"
+     test), the last frame drawn is moved and scaled as a picture (a CSS transform of sigma's
+     layers, done by the compositor) instead of being drawn again; the graph is drawn for real,
+     edges and labels included, once the camera rests. With software WebGL (SwiftShader: headless
+     chromium, machines without a GPU driver) a full draw at 20k nodes takes ~200 ms on screen
+     (bench/viz_bench.py), most of it rasterising 48k lines and 20k points, and a moved picture
+     ~20 ms. What the user sees while moving: the same picture, shifted or scaled (blurred while
+     zooming), with blank margins where the view uncovers parts not yet drawn (drawn, nodes only,
+     when a drag is held still for 300 ms), and no hover labels.
+     Sigma 3.0 also reprocesses every node and edge after a drag when hideEdgesOnMove is set
+     (jacomyal/sigma.js#1500, a second-long stall at 20k here); only the camera changed, so that
+     refresh becomes a plain draw. */
+  SigmaRenderer.prototype.moveLikeAPicture = function () {
+    var s = this.sigma, self = this, camera = s.getCamera(), captor = s.getMouseCaptor();
+    var layers = ["edges", "edgeLabels", "nodes", "labels"].map(function (k) { return s.elements[k]; }).filter(Boolean).concat([this.overlay]);
+    var hovers = ["hovers", "hoverNodes"].map(function (k) { return s.elements[k]; }).filter(Boolean);
+    var draw = s.render, refresh = s.refresh;
+    this.drawnState = null;   // the camera of the picture on screen
+    this.moved = false;       // is that picture shown moved (a CSS transform)?
+    this.draws = 0;           // real draws, counted for tests
+    this.pauseMs = 300;       // a drag held still this long draws the uncovered parts
+    layers.forEach(function (c) { c.style.transformOrigin = "0 0"; });
+    var moving = function () {
+      return camera.isAnimated() || captor.isMoving || captor.draggedEvents > 0 || !!captor.currentWheelDirection;
+    };
+    var place = function (transform) {
+      layers.forEach(function (c) { c.style.transform = transform; });
+      hovers.forEach(function (c) { c.style.visibility = transform ? "hidden" : ""; });
+    };
+    var pause = null;
+    var drawNow = function (args) {
+      clearTimeout(pause);
+      if (self.moved) { place(""); self.moved = false; }
+      self.drawnState = camera.getState();
+      self.draws += 1;
+      return draw.apply(s, args || []);
+    };
+    s.render = function () {
+      var from = self.drawnState, to = camera.getState();
+      if (from && moving() && from.angle === to.angle && !s.needToProcess) {
+        if (s.renderFrame) { cancelAnimationFrame(s.renderFrame); s.renderFrame = null; }
+        /* where two points of the graph were drawn, and where the camera puts them now */
+        var a0 = s.framedGraphToViewport({ x: 0, y: 0 }, { cameraState: from }), b0 = s.framedGraphToViewport({ x: 1, y: 1 }, { cameraState: from });
+        var a1 = s.framedGraphToViewport({ x: 0, y: 0 }, { cameraState: to }), b1 = s.framedGraphToViewport({ x: 1, y: 1 }, { cameraState: to });
+        var k = (b1.x - a1.x) / (b0.x - a0.x);
+        if (isFinite(k) && k > 0) {
+          place("matrix(" + k + ",0,0," + k + "," + (a1.x - k * a0.x) + "," + (a1.y - k * a0.y) + ")");
+          self.moved = true;
+          s.emit("kgMoved");
+          /* a drag held still (button still down): draw the uncovered parts, nodes only
+             (sigma hides edges while a drag lasts), and go on moving that picture */
+          clearTimeout(pause);
+          pause = setTimeout(function () {
+            if (self.moved && captor.draggedEvents > 0 && !camera.isAnimated()) drawNow();
+          }, self.pauseMs);
+          return s;
+        }
+      }
+      return drawNow(arguments);
+    };
+    /* sigma's captor refreshes everything in a timeout after a drag ends (mouseup); the flag lives
+       until the timeouts queued with that mouseup have run */
+    var afterDrag = false;
+    captor.on("mouseup", function () {
+      if (captor.draggedEvents > 0) { afterDrag = true; setTimeout(function () { afterDrag = false; }, 0); }
+    });
+    s.refresh = function (opts) {
+      if (afterDrag && !opts) { afterDrag = false; return s.scheduleRender(); }
+      return refresh.apply(s, arguments);
+    };
   };
   SigmaRenderer.prototype.whenReady = function (cb) { cb(); };
   SigmaRenderer.prototype.afterNextDraw = function (cb) { this.sigma.once("afterRender", cb); this.sigma.scheduleRender(); };
