@@ -146,6 +146,47 @@ def test_4_oversized_request_heads_get_431(server):
     assert head_answer(port, fine).startswith(b"HTTP/1.1 200 ")
 
 
+def test_the_guards_hold_on_h11_where_httptools_is_missing(monkeypatch):
+    """The protocol falls back to uvicorn's h11 one when httptools cannot be installed: the header
+    timeout and a head limit (h11's own, 400) still hold there."""
+    import uvicorn
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    from kg.server.serve import GuardedProtocol, Settings, uvicorn_options
+
+    monkeypatch.setattr(GuardedProtocol, "base", classmethod(lambda cls: H11Protocol))
+    options = uvicorn_options(Settings(header_timeout=1.0))
+    assert issubclass(options["http"], H11Protocol)
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", **options))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        start = b"GET / HTTP/1.1\r\nHost: x\r\n"
+        assert head_answer(port, start + b"\r\n").startswith(b"HTTP/1.1 200 ")
+        assert head_answer(port, start + b"X-Big: " + b"a" * 200_000, 20).startswith(b"HTTP/1.1 400 ")
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        try:
+            s.sendall(start)  # and then nothing: closed after the header timeout
+            assert closed_by_server(s, 4.0)
+        finally:
+            s.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 def test_answers_larger_than_the_pipe_arrive_whole(server):
     """A worker's reply bigger than a pipe's buffer (64 KiB) is read in pieces by the server's event
     loop (uvloop here, which makes the pipe non-blocking)."""
