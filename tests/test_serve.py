@@ -287,6 +287,12 @@ def test_results_json_natively_falls_back_where_it_must(real_store, monkeypatch)
     assert sp._answer_natively(real_store, _worker_job(everything, max_rows=50)) is None
     status, _, body, headers = sp.answer_in_worker(real_store, _worker_job(everything, max_rows=50))
     assert status == 200 and len(json.loads(body)["results"]["bindings"]) == 50
+    # a long answer still being written at the deadline stops there, in the worker
+    monkeypatch.setattr(sp, "NATIVE_CAP", 1 << 40)
+    job = _worker_job("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }")
+    job["timeout"] = 0.2
+    with pytest.raises(sp.QueryTimeout):
+        sp._answer_natively(real_store, job)
     # a syntax error is reported by the ordinary path, with the user's own line and column
     with pytest.raises(sp.Refused, match=r"query:1:"):
         sp.answer_in_worker(real_store, _worker_job("SELECT * WHERE { ?s ?p }"))

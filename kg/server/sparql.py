@@ -258,19 +258,23 @@ reading the rows itself (which stops at the row cap)."""
 
 
 class _CappedBuffer:
-    """A binary writer for Oxigraph's serializer that refuses to grow past ``cap`` bytes."""
+    """A binary writer for Oxigraph's serializer that refuses to grow past ``cap`` bytes, or to
+    take more once the deadline (``time.monotonic()``) has passed."""
 
-    def __init__(self, cap: int):
+    def __init__(self, cap: int, deadline: float):
         self.cap = cap
+        self.deadline = deadline
         self.parts: list[bytes] = []
         self.size = 0
-        self.over = False
+        self.late = False
 
     def write(self, data) -> int:
         self.size += len(data)
         if self.size > self.cap:
-            self.over = True
             raise OSError("the answer is larger than the worker writes natively")
+        if time.monotonic() > self.deadline:
+            self.late = True
+            raise OSError("the query ran past its time limit")
         self.parts.append(bytes(data))
         return len(data)
 
@@ -289,20 +293,23 @@ def _answer_natively(store: ox.Store, job: dict) -> tuple[int, str, bytes, dict]
     answer over :data:`NATIVE_CAP` bytes.
 
     The answer is the same bytes the Python writer makes (test_serve checks this on every named
-    query). Rows over ``max_rows`` are cut as there and marked by the same header. Oxigraph does
-    not look at the deadline while it writes: a query still running then is killed by the pool,
-    which answers 504 as for one stopped in Python.
+    query). Rows over ``max_rows`` are cut as there and marked by the same header. The deadline is
+    looked at each time Oxigraph hands over a piece of the answer (QueryTimeout, as in Python); a
+    query that has not yet written anything by then is killed by the pool (504 all the same).
     """
     admitted: Admitted = job["admitted"]
     if admitted.form != "SELECT" or admitted.order is not None or RESULT_WRITERS.get(job["media_type"]) is not results_json:
         return None
+    out = None
     try:
         result = _query(store, admitted.engine_text(job["text"]))
         if not isinstance(result, ox.QuerySolutions):
             return None
-        out = _CappedBuffer(NATIVE_CAP)
+        out = _CappedBuffer(NATIVE_CAP, time.monotonic() + job["timeout"])
         result.serialize(out, format=ox.QueryResultsFormat.JSON)
     except (SyntaxError, OSError, RuntimeError, ValueError):
+        if out is not None and out.late:
+            raise QueryTimeout() from None
         return None
     finally:
         result = None  # Oxigraph's iterators are dropped where they were made
