@@ -471,6 +471,9 @@ def test_big_graph_moves_as_a_picture_and_draws_at_rest(browser, tmp_path):
         assert page.js("""(() => { const e = kgExplorer.renderer.sigma.elements;
             return e.edges.style.transform === e.nodes.style.transform && e.labels.style.transform === e.nodes.style.transform
               && e.hovers.style.visibility === 'hidden'; })()""")
+        # the moved picture stays inside the graph's box: the status bar below is not covered by it
+        assert page.js("""(() => { const s = document.getElementById('kg-status'), b = s.getBoundingClientRect();
+            return s.contains(document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2)); })()""")
         # held still, button down: the uncovered parts drawn, nodes only; moving again moves that picture
         page.js("kgExplorer.renderer.pauseMs = 50")
         page.page.mouse.move(start[0] + 44, start[1] + 22)
