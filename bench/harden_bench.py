@@ -12,7 +12,8 @@ Mixes, each sent by 32 concurrent clients (asyncio + httpx, loopback only):
 
 Before timing, every query is sent once to each server and the answers are compared by value
 (SPARQL JSON rows as multisets, or in order when the query has ORDER BY). Servers run in turn in
-slices so both see the same background load; every response is read in full.
+slices so both see the same background load (the order of the servers rotating from slice to slice);
+every response is read in full.
 
 Usage: python -m bench.harden_bench [--duration 20] [--clients 32] [--slices 4] [--build build] [--json F]
 """
@@ -207,10 +208,14 @@ async def main_async(args) -> list[dict]:
             await load(name, base, ep, mix, "warm-up", clients=args.clients, duration=2, unique=m == "unique")
         parts: dict[int, list[RunResult]] = {i: [] for i in range(len(runs))}
         for n in range(args.slices):
-            for i, (name, base, ep, m) in enumerate(runs):
-                normal, _ = await load(name, base, ep, mix, m, clients=args.clients,
-                                       duration=args.duration / args.slices, unique=m == "unique", seed=7 + n)
-                parts[i].append(normal)
+            # the order of the targets rotates from slice to slice, so that none always follows the same one
+            for mix_name in args.mixes:
+                same = [(i, r) for i, r in enumerate(runs) if r[3] == mix_name]
+                shift = n % len(same)
+                for i, (name, base, ep, m) in same[shift:] + same[:shift]:
+                    normal, _ = await load(name, base, ep, mix, m, clients=args.clients,
+                                           duration=args.duration / args.slices, unique=m == "unique", seed=7 + n)
+                    parts[i].append(normal)
             print(f"slice {n + 1}/{args.slices} done", file=sys.stderr)
         results = [merge(parts[i]).summary() for i in range(len(runs))]
         # hostile clients last: oxigraph serve has no time limit, its runaway queries outlive the run
