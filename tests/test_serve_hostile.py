@@ -146,6 +146,32 @@ def test_4_oversized_request_heads_get_431(server):
     assert head_answer(port, fine).startswith(b"HTTP/1.1 200 ")
 
 
+def test_4_heads_behind_a_running_request_are_held_to_the_limit(server):
+    """The head limit also holds for bytes that arrive while a request is being answered: a
+    pipelined request's endless header, or an endless trailer after a chunked body (httptools
+    keeps a header's pieces until it ends, joining them each time: the memory grows and the event
+    loop stalls). The server answers 431 at once rather than after the running request."""
+    port, _ = server
+    slow = urllib.parse.urlencode({"query": CARTESIAN_COUNT})  # runs to the 2 s limit: 504
+    pipelined = (f"GET /sparql?{slow} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                 + b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1_000_000)
+    trailer = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n5\r\nASK{}\r\n0\r\nX-Trailer: " + b"a" * 1_000_000)
+    for request in (pipelined, trailer):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=("127.0.0.4", 0))
+        try:
+            try:
+                for i in range(0, len(request), 16384):
+                    s.sendall(request[i:i + 16384])
+            except OSError:
+                pass  # the server answered and closed before the rest arrived
+            answer = s.recv(200)
+        finally:
+            s.close()
+        assert answer.startswith(b"HTTP/1.1 431 "), answer[:40]
+        assert_alive(port)
+
+
 def test_answers_larger_than_the_pipe_arrive_whole(server):
     """A worker's reply bigger than a pipe's buffer (64 KiB) is read in pieces by the server's event
     loop (uvloop here, which makes the pipe non-blocking)."""

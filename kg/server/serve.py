@@ -1071,22 +1071,36 @@ class GuardedProtocol:
             def connection_made(self, transport):
                 super().connection_made(transport)
                 self._header_timer = None
-                self._head_bytes = 0
-                self._in_head = counts_head
+                self._unparsed = 0  # bytes received since the parser last finished a head or read body
+                self._progressed = False
                 if len(self.connections) > settings.max_connections:
                     transport.abort()
                     return
                 self._arm()
 
             def data_received(self, data):
-                if self._in_head:
-                    self._head_bytes += len(data)
+                if not counts_head:
+                    super().data_received(data)
+                    return
+                self._progressed = False
                 super().data_received(data)
-                # a head still incomplete after this many bytes (httptools keeps a header's pieces
-                # until it ends, so one endless header would grow without bound)
-                if self._in_head and self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+                # bytes that neither completed a head nor were body: a head (or trailer) still
+                # incomplete. Counted whether or not a request is being answered meanwhile: a
+                # pipelined request's head and a chunked body's trailers arrive while one is, and
+                # httptools keeps a header's pieces until it ends (joined each time: the memory
+                # grows and the event loop stalls on the copies)
+                self._unparsed = 0 if self._progressed else self._unparsed + len(data)
+                if self._unparsed > MAX_HEAD_BYTES and not self.transport.is_closing():
                     self._head_too_large = True
                     self.send_400_response("")
+
+            def on_body(self, body):
+                self._progressed = True
+                super().on_body(body)
+
+            def on_message_complete(self):
+                self._progressed = True
+                super().on_message_complete()
 
             # httptools' parser callbacks: a whole head that arrived at once is measured as parsed;
             # an exception here ends the request with uvicorn's 400, made a 431 below
@@ -1109,7 +1123,7 @@ class GuardedProtocol:
                     raise ValueError("request head too large")
 
             def on_headers_complete(self):
-                self._in_head = False
+                self._progressed = True
                 super().on_headers_complete()
 
             def send_400_response(self, msg):
@@ -1136,8 +1150,6 @@ class GuardedProtocol:
 
             def on_response_complete(self):
                 super().on_response_complete()
-                self._in_head = counts_head
-                self._head_bytes = 0
                 if not self.transport.is_closing():
                     self._arm()
 
