@@ -466,21 +466,25 @@ class Clients:
             ticket = self._grant(client)
             if ticket is not None:
                 return ticket
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         entry = (client, future)
         self._waiting.append(entry)
         self._queued[client] = self._queued.get(client, 0) + 1
+        # the time limit settles the future itself, so a place handed over and the limit reached
+        # in the same turn of the loop cannot both happen (wait_for, on Python 3.12 and later,
+        # raised TimeoutError there with the place handed over and never given back)
+        timer = loop.call_later(wait, lambda: future.done() or future.set_exception(TooBusy(self.is_slow(client))))
         try:
-            return await asyncio.wait_for(future, wait)
-        except asyncio.TimeoutError:
-            raise TooBusy(self.is_slow(client)) from None
+            return await future
         except BaseException:
             # cancelled (the client went away) just as a place was handed over: give it back
-            if future.done() and not future.cancelled() and future.exception() is None:
+            if _granted(future):
                 self._release(future.result())
             raise
         finally:
-            if not future.done() or future.cancelled():
+            timer.cancel()
+            if not _granted(future):
                 with contextlib.suppress(ValueError):
                     self._waiting.remove(entry)
                 self._unqueue(client)
@@ -546,6 +550,11 @@ class Clients:
             self._unqueue(waiter)
             future.set_result(granted)
         self._waiting = still
+
+
+def _granted(future: asyncio.Future) -> bool:
+    """A waiting request's future holds a place."""
+    return future.done() and not future.cancelled() and future.exception() is None
 
 
 class TooBusy(Exception):
