@@ -279,9 +279,13 @@ def test_results_json_natively_falls_back_where_it_must(real_store, monkeypatch)
     assert sp._answer_natively(real_store, _worker_job(everything, "text/csv")) is None
     assert sp._answer_natively(real_store, _worker_job(LABELS)) is None  # ORDER BY done in Python
     assert sp._answer_natively(real_store, _worker_job("SELECT * WHERE { ?s ?p }")) is None
-    # over the row cap: cut to max_rows and marked, as the Python reader does
-    status, _, body, headers = sp._answer_natively(real_store, _worker_job(everything, max_rows=7))
+    # over the row cap: the Python reader cuts it to max_rows and marks it
+    assert sp._answer_natively(real_store, _worker_job(everything, max_rows=7)) is None
+    status, _, body, headers = sp.answer_in_worker(real_store, _worker_job(everything, max_rows=7))
     assert len(json.loads(body)["results"]["bindings"]) == 7 and headers["X-SPARQL-Truncated"] == "true"
+    # at the row cap exactly: native, whole, not marked
+    status, _, body, headers = sp._answer_natively(real_store, _worker_job(everything + " LIMIT 7", max_rows=7))
+    assert len(json.loads(body)["results"]["bindings"]) == 7 and "X-SPARQL-Truncated" not in headers
     # over the byte cap: the Python reader answers instead, with the whole answer
     monkeypatch.setattr(sp, "NATIVE_CAP", 1000)
     assert sp._answer_natively(real_store, _worker_job(everything, max_rows=50)) is None
@@ -290,6 +294,32 @@ def test_results_json_natively_falls_back_where_it_must(real_store, monkeypatch)
     # a syntax error is reported by the ordinary path, with the user's own line and column
     with pytest.raises(sp.Refused, match=r"query:1:"):
         sp.answer_in_worker(real_store, _worker_job("SELECT * WHERE { ?s ?p }"))
+
+
+def test_results_json_natively_reads_no_further_than_the_row_cap(real_store, monkeypatch):
+    """Rows past max_rows are never computed, natively or not: the Python reader stops there, and
+    the native writer must too (it computed every row and cut afterwards: a query whose rows past
+    the cap are many or slow took seconds, or ran into the time limit, for a 200 the Python reader
+    gives at once)."""
+    computed = []
+
+    def count(x):
+        computed.append(x)
+        return x
+
+    def query(store, text):
+        return store.query(text, custom_functions={ox.NamedNode("urn:count"): count})
+    monkeypatch.setattr(sp, "_query", query)
+    values = " ".join(str(i) for i in range(20000))
+    text = f"SELECT ?y WHERE {{ VALUES ?x {{ {values} }} BIND(<urn:count>(?x) AS ?y) }}"
+    status, _, body, headers = sp.answer_in_worker(real_store, _worker_job(text, max_rows=10))
+    rows = json.loads(body)["results"]["bindings"]
+    assert status == 200 and [r["y"]["value"] for r in rows] == [str(i) for i in range(10)]
+    assert headers["X-SPARQL-Truncated"] == "true" and headers["X-SPARQL-MaxRows"] == "10"
+    assert len(computed) < 2000, len(computed)  # ~11 read in Python, plus what one write of the writer held
+    computed.clear()
+    text = "SELECT ?y WHERE { VALUES ?x { 1 2 3 } BIND(<urn:count>(?x) AS ?y) }"  # under the cap: native
+    assert sp._answer_natively(real_store, _worker_job(text, max_rows=10)) is not None and len(computed) == 3
 
 
 def test_time_limit_gives_504(real_build):
