@@ -274,6 +274,19 @@ def test_results_json_written_by_oxigraph_is_the_python_writers_bytes(real_store
     assert native_count >= len(texts) // 2
 
 
+def test_results_json_keeps_a_literals_direction_on_either_path(real_store):
+    import time as _time
+
+    text = 'SELECT ?x WHERE { VALUES ?x { "a"@ar--rtl "b"@en } }'
+    job = _worker_job(text)
+    native = sp._answer_natively(real_store, job)[2]
+    python = sp.results_json(sp.execute(real_store, text, deadline=_time.monotonic() + 30, max_rows=10,
+                                        admitted=job["admitted"]))
+    assert python == native
+    assert json.loads(python)["results"]["bindings"][0]["x"] == {"type": "literal", "value": "a", "xml:lang": "ar",
+                                                                 "its:dir": "rtl"}
+
+
 def test_results_json_natively_falls_back_where_it_must(real_store, monkeypatch):
     everything = "SELECT * WHERE { ?s ?p ?o }"
     assert sp._answer_natively(real_store, _worker_job(everything, "text/csv")) is None

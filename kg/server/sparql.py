@@ -373,6 +373,8 @@ def _json_term(term) -> dict:
         d = {"type": "literal", "value": term.value}
         if term.language:
             d["xml:lang"] = term.language
+            if term.direction is not None:  # RDF 1.2 "..."@en--ltr, as Oxigraph's own writer has it
+                d["its:dir"] = str(term.direction)
         elif term.datatype.value != XSD_STRING:
             d["datatype"] = term.datatype.value
         return d
