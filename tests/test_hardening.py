@@ -224,6 +224,35 @@ def test_3_free_places_go_to_waiting_requests_in_order_and_none_leak():
     asyncio.run(scenario())
 
 
+def test_3_a_worker_dead_while_idle_costs_no_request(real_build):
+    """A worker that died waiting for work (killed from outside, the OOM killer) is found when a job
+    is given to it, which then goes to another worker (it got a bare 500, BrokenPipeError)."""
+    import asyncio
+    import signal
+
+    from kg.read import runner
+    from kg.read.store import published
+    from kg.server import sparql as sp
+
+    pool = runner.WorkerPool(runner.WorkerConfig(str(published(real_build).nq), "kg.server.sparql:answer_in_worker"),
+                             size=2)
+    pool.start()
+    try:
+        for w in list(pool._idle):
+            os.kill(w.proc.pid, signal.SIGKILL)
+            w.proc.wait()
+        job = {"text": "ASK {}", "admitted": sp.check_query("ASK {}"), "media_type": "application/sparql-results+json",
+               "max_rows": 10, "timeout": 30}
+
+        async def two():
+            return await asyncio.gather(pool.run(job, 60), pool.run(job, 60))
+        for status, _, body, _ in asyncio.run(two()):
+            assert status == 200 and json.loads(body)["boolean"] is True
+        assert pool.crashes == 2
+    finally:
+        pool.close()
+
+
 def _wait_for_as_in_python_3_12(fut, timeout):
     """asyncio.wait_for as Python 3.12 and later have it (built on asyncio.timeout): a time limit
     reached in the turn of the loop that completed fut raises TimeoutError, fut's result unread."""
