@@ -777,6 +777,15 @@ def test_a_repeated_query_is_answered_from_memory_with_the_same_body(client):
     assert "x-kg-cache" not in as_json.headers and as_json.json()["head"]["vars"] == ["s"]
 
 
+@pytest.mark.parametrize("call", ["RAND()", "NOW()", "UUID()", "struuid()"])
+def test_answers_that_change_each_time_are_not_kept(client, call):
+    text = f"SELECT ?v WHERE {{ BIND({call} AS ?v) }} # cache probe"
+    answers = [client.get("/sparql", params={"query": text}) for _ in range(3)]
+    assert all(r.status_code == 200 and "x-kg-cache" not in r.headers for r in answers)
+    if call != "NOW()":  # the time may repeat within its resolution
+        assert len({r.json()["results"]["bindings"][0]["v"]["value"] for r in answers}) == 3
+
+
 def test_result_cache_keeps_repeated_texts_and_counts_its_bytes():
     from kg.server.serve import ResultCache
 

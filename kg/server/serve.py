@@ -666,9 +666,14 @@ async def sparql_endpoint(request: Request) -> Response:
         return text_error(406, str(exc))
     finally:
         await site.clients.leave(ticket, failed=failed)
-    if status == 200:
+    if status == 200 and not _CHANGING.search(query):
         site.answers.put(key, (status, media_type, body, headers), len(body) + len(query))
     return Response(body, status_code=status, headers=headers, media_type=_media_type_header(media_type))
+
+
+_CHANGING = re.compile(r"\b(?:RAND|NOW|UUID|STRUUID)\s*\(", re.IGNORECASE)
+"""Calls of the functions whose value changes from one run of a query to the next: such an answer
+is not kept (a text that merely mentions one, in a string or a comment, is not kept either)."""
 
 
 def choose_media_type(form: str, accept: str | None, fmt: str | None) -> str:
