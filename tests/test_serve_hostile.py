@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import socket
 import threading
 import time
@@ -170,6 +171,38 @@ def test_4_heads_behind_a_running_request_are_held_to_the_limit(server):
             s.close()
         assert answer.startswith(b"HTTP/1.1 431 "), answer[:40]
         assert_alive(port)
+
+
+def test_4_pipelined_requests_are_answered_in_order_up_to_a_bound(server):
+    """Requests sent one behind the other without waiting (HTTP/1.1 pipelining) are all answered, in
+    order, while few; a connection that queues more than MAX_PIPELINED is closed (uvicorn queued
+    every one, a few KiB each: 500 MB held for one connection in 8 s)."""
+    from kg.server.serve import MAX_PIPELINED
+
+    port, _ = server
+
+    def answers(n: int) -> tuple[list[bytes], bool]:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=("127.0.0.5", 0))
+        got, closed = b"", False
+        try:
+            s.sendall(b"".join(b"GET /favicon.ico?n=%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(n)))
+            while got.count(b"HTTP/1.1 ") < n:
+                chunk = s.recv(65536)
+                if not chunk:
+                    closed = True
+                    break
+                got += chunk
+        except (ConnectionResetError, socket.timeout):
+            closed = True
+        finally:
+            s.close()
+        return re.findall(rb"HTTP/1.1 (\d+)", got), closed
+
+    statuses, closed = answers(20)
+    assert statuses == [b"204"] * 20 and not closed
+    statuses, closed = answers(MAX_PIPELINED * 20)
+    assert closed and len(statuses) < MAX_PIPELINED * 20
+    assert_alive(port)
 
 
 def test_answers_larger_than_the_pipe_arrive_whole(server):

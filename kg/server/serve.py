@@ -1050,6 +1050,7 @@ def _retire(app: Starlette, site: Site) -> None:
 # ----- the CLI --------------------------------------------------------------------------------
 
 MAX_HEAD_BYTES = 64 * 1024  # a request line and headers larger than this get 431
+MAX_PIPELINED = 100  # requests a connection may have waiting behind the one being answered
 
 
 class GuardedProtocol:
@@ -1139,8 +1140,17 @@ class GuardedProtocol:
             def on_headers_complete(self):
                 self._progressed = True
                 super().on_headers_complete()
+                # uvicorn queues pipelined requests (a few KiB each) and reads on after every answer
+                # however many wait: one connection sending requests without pause held 500 MB
+                if len(getattr(self, "pipeline", ())) > MAX_PIPELINED:
+                    self._too_many = True
+                    raise ValueError("too many pipelined requests")
 
             def send_400_response(self, msg):
+                if getattr(self, "_too_many", False):
+                    # an answer now would be taken for the first waiting request's: none is sent
+                    self.transport.close()
+                    return
                 if not getattr(self, "_head_too_large", False):
                     super().send_400_response(msg)
                     return
