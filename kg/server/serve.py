@@ -1050,7 +1050,8 @@ def _retire(app: Starlette, site: Site) -> None:
 # ----- the CLI --------------------------------------------------------------------------------
 
 MAX_HEAD_BYTES = 64 * 1024  # a request line and headers larger than this get 431
-MAX_PIPELINED = 100  # requests a connection may have waiting behind the one being answered
+MAX_PIPELINED = 100  # requests a connection may have waiting behind the one being answered (and
+# their heads 4 * MAX_HEAD_BYTES together)
 
 
 class GuardedProtocol:
@@ -1140,9 +1141,14 @@ class GuardedProtocol:
             def on_headers_complete(self):
                 self._progressed = True
                 super().on_headers_complete()
-                # uvicorn queues pipelined requests (a few KiB each) and reads on after every answer
-                # however many wait: one connection sending requests without pause held 500 MB
-                if len(getattr(self, "pipeline", ())) > MAX_PIPELINED:
+                # uvicorn queues pipelined requests (a few KiB each, or a head's size) and reads on
+                # after every answer however many wait: one connection sending requests without
+                # pause held 500 MB. Bounded in number, and in bytes as a connection's one head is
+                pipeline = getattr(self, "pipeline", ())
+                if pipeline and (len(pipeline) > MAX_PIPELINED or sum(
+                        len(cycle.scope["raw_path"]) + len(cycle.scope["query_string"])
+                        + sum(len(n) + len(v) + 4 for n, v in cycle.scope["headers"])
+                        for cycle, _ in pipeline) > 4 * MAX_HEAD_BYTES):
                     self._too_many = True
                     raise ValueError("too many pipelined requests")
 
