@@ -318,6 +318,12 @@ class IsolatedQueries:
                 if isinstance(exc, WorkerCrashed):
                     raise
                 raise WorkerCrashed(w.death()) from None
+            except BaseException:
+                # interrupted (Ctrl-C) while the worker computes: its reply, when it comes, would
+                # be read as the answer to the next job
+                w.kill()
+                self._worker = None
+                raise
         return _unwrap(reply)
 
     def close(self) -> None:
