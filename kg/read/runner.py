@@ -429,13 +429,16 @@ class WorkerPool:
                     _renice(w, 19)
                 w.send(job)
                 break
-            except OSError:
-                # it died while idle (killed from outside, the OOM killer): the job never reached
-                # it, so it is not the job's doing; it goes to another worker
-                self.crashes += 1
+            except BaseException as exc:
+                # an OSError: it died while idle (killed from outside, the OOM killer), the job never
+                # reached it, so it is not the job's doing and goes to another worker. Anything
+                # else (a job that does not pickle): the worker is replaced as after a failed job
                 w.kill()
                 self._all.discard(w)
                 self._respawn(loop)
+                if not isinstance(exc, OSError):
+                    raise
+                self.crashes += 1
         # a query still running after slow_after seconds yields the CPU to quick ones (nice 19)
         timer: dict = {}
         if not nice and self.slow_after:
