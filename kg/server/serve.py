@@ -1063,8 +1063,10 @@ class GuardedProtocol:
     deliver a request's headers within ``header_timeout`` seconds of opening or of its last
     response, however slowly it dribbles bytes; a request's head (line and headers) may not
     exceed ``MAX_HEAD_BYTES`` (431; httptools' parser has no limit of its own, h11's is set to the
-    same); and connections beyond ``max_connections`` are closed at once rather than left to
-    exhaust the file handles.
+    same), counted also while an earlier request is answered (pipelined heads, chunked trailers); a
+    connection with more than ``MAX_PIPELINED`` requests (or 4 x ``MAX_HEAD_BYTES`` of heads) waiting
+    behind the one answered is closed; and connections beyond ``max_connections`` are closed at
+    once rather than left to exhaust the file handles.
     """
 
     @classmethod
