@@ -224,6 +224,85 @@ def test_3_free_places_go_to_waiting_requests_in_order_and_none_leak():
     asyncio.run(scenario())
 
 
+def test_3_a_worker_dead_while_idle_costs_no_request(real_build):
+    """A worker that died waiting for work (killed from outside, the OOM killer) is found when a job
+    is given to it, which then goes to another worker (it got a bare 500, BrokenPipeError)."""
+    import asyncio
+    import signal
+
+    from kg.read import runner
+    from kg.read.store import published
+    from kg.server import sparql as sp
+
+    pool = runner.WorkerPool(runner.WorkerConfig(str(published(real_build).nq), "kg.server.sparql:answer_in_worker"),
+                             size=2)
+    pool.start()
+    try:
+        for w in list(pool._idle):
+            os.kill(w.proc.pid, signal.SIGKILL)
+            w.proc.wait()
+        job = {"text": "ASK {}", "admitted": sp.check_query("ASK {}"), "media_type": "application/sparql-results+json",
+               "max_rows": 10, "timeout": 30}
+
+        async def two():
+            return await asyncio.gather(pool.run(job, 60), pool.run(job, 60))
+        for status, _, body, _ in asyncio.run(two()):
+            assert status == 200 and json.loads(body)["boolean"] is True
+        assert pool.crashes == 2
+    finally:
+        pool.close()
+
+
+def _wait_for_as_in_python_3_12(fut, timeout):
+    """asyncio.wait_for as Python 3.12 and later have it (built on asyncio.timeout): a time limit
+    reached in the turn of the loop that completed fut raises TimeoutError, fut's result unread."""
+    import asyncio
+
+    async def waiting():
+        async with asyncio.timeout(timeout):
+            return await fut
+    return waiting()
+
+
+@pytest.mark.parametrize("wait_for", ["this python's", "python 3.12's"])
+def test_3_a_place_handed_over_as_the_wait_ends_is_not_lost(monkeypatch, wait_for):
+    import asyncio
+
+    from kg.server.serve import Clients, TooBusy
+
+    if wait_for == "python 3.12's":
+        monkeypatch.setattr(asyncio, "wait_for", _wait_for_as_in_python_3_12)
+
+    async def scenario():
+        c = Clients(Settings(threads=2, slow_threads=1))  # one query at once per client
+        held = await c.enter("a", 1)
+        loop = asyncio.get_running_loop()
+        waiter = asyncio.create_task(c.enter("a", 0.05))
+        await asyncio.sleep(0)  # waiting now
+
+        def leave_held():  # as a request task's last step does: synchronously, within one callback
+            step = c.leave(held)
+            with pytest.raises(StopIteration):
+                step.send(None)
+
+        def busy_past_the_limit():
+            time.sleep(0.1)
+            # the next turn runs this first and then the waiter's expired time limit
+            loop.call_soon(leave_held)
+        loop.call_soon(busy_past_the_limit)
+        try:
+            ticket = await waiter
+        except TooBusy:
+            ticket = None
+        if ticket is not None:
+            await c.leave(ticket)
+        assert c.running == {} and c.slow_running == 0 and c._queued == {}, c.running
+        again = await c.enter("a", 0.05)  # the place came back
+        await c.leave(again)
+
+    asyncio.run(scenario())
+
+
 # ----- 5. admission: fast, correct SPARQL 1.1, no false refusals ---------------------------------
 
 @pytest.mark.parametrize("query, check", [

@@ -61,6 +61,32 @@ def edges(*triples) -> QueryResult:
     return QueryResult("SELECT", ["s", "s_zh", "s_en", "p", "p_zh", "p_en", "o", "o_zh", "o_en"], rows)
 
 
+def test_an_interrupted_query_leaves_no_answer_for_the_next(real_build):
+    """Ctrl-C (here an alarm) while the worker computes: its late reply must not be taken as the
+    answer to the next query (it was: the next query got the interrupted one's rows)."""
+    import signal
+
+    from kg.read.query import run_isolated
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(*_):
+        raise Interrupted()
+
+    run_isolated(real_build, "ASK {}")  # the worker is up
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(Interrupted):
+            run_isolated(real_build, "SELECT (COUNT(*) AS ?n) ('first' AS ?which) WHERE { ?a ?b ?c . ?d ?e ?f }")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    result = run_isolated(real_build, "SELECT ?which WHERE { VALUES ?which { 'second' } }")
+    assert result.variables == ["which"] and [str(r["which"]) for r in result.rows] == ["second"]
+
+
 def test_networkx_paths_keep_direction_and_parallel_predicates():
     res = edges(("x:a", "x:p", "x:b"), ("x:b", "x:q", "x:c"), ("x:c", "x:r", "x:b"), ("x:a", "x:s", "x:c"))
     out = networkx_step(res, parse_networkx("paths a c cutoff=2"), {"a": "x:a", "c": "x:c"})

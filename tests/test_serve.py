@@ -274,14 +274,31 @@ def test_results_json_written_by_oxigraph_is_the_python_writers_bytes(real_store
     assert native_count >= len(texts) // 2
 
 
+def test_results_json_keeps_a_literals_direction_on_either_path(real_store):
+    import time as _time
+
+    text = 'SELECT ?x WHERE { VALUES ?x { "a"@ar--rtl "b"@en } }'
+    job = _worker_job(text)
+    native = sp._answer_natively(real_store, job)[2]
+    python = sp.results_json(sp.execute(real_store, text, deadline=_time.monotonic() + 30, max_rows=10,
+                                        admitted=job["admitted"]))
+    assert python == native
+    assert json.loads(python)["results"]["bindings"][0]["x"] == {"type": "literal", "value": "a", "xml:lang": "ar",
+                                                                 "its:dir": "rtl"}
+
+
 def test_results_json_natively_falls_back_where_it_must(real_store, monkeypatch):
     everything = "SELECT * WHERE { ?s ?p ?o }"
     assert sp._answer_natively(real_store, _worker_job(everything, "text/csv")) is None
     assert sp._answer_natively(real_store, _worker_job(LABELS)) is None  # ORDER BY done in Python
     assert sp._answer_natively(real_store, _worker_job("SELECT * WHERE { ?s ?p }")) is None
-    # over the row cap: cut to max_rows and marked, as the Python reader does
-    status, _, body, headers = sp._answer_natively(real_store, _worker_job(everything, max_rows=7))
+    # over the row cap: the Python reader cuts it to max_rows and marks it
+    assert sp._answer_natively(real_store, _worker_job(everything, max_rows=7)) is None
+    status, _, body, headers = sp.answer_in_worker(real_store, _worker_job(everything, max_rows=7))
     assert len(json.loads(body)["results"]["bindings"]) == 7 and headers["X-SPARQL-Truncated"] == "true"
+    # at the row cap exactly: native, whole, not marked
+    status, _, body, headers = sp._answer_natively(real_store, _worker_job(everything + " LIMIT 7", max_rows=7))
+    assert len(json.loads(body)["results"]["bindings"]) == 7 and "X-SPARQL-Truncated" not in headers
     # over the byte cap: the Python reader answers instead, with the whole answer
     monkeypatch.setattr(sp, "NATIVE_CAP", 1000)
     assert sp._answer_natively(real_store, _worker_job(everything, max_rows=50)) is None
@@ -289,13 +306,39 @@ def test_results_json_natively_falls_back_where_it_must(real_store, monkeypatch)
     assert status == 200 and len(json.loads(body)["results"]["bindings"]) == 50
     # a long answer still being written at the deadline stops there, in the worker
     monkeypatch.setattr(sp, "NATIVE_CAP", 1 << 40)
-    job = _worker_job("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }")
+    job = _worker_job("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }", max_rows=10**9)
     job["timeout"] = 0.2
     with pytest.raises(sp.QueryTimeout):
         sp._answer_natively(real_store, job)
     # a syntax error is reported by the ordinary path, with the user's own line and column
     with pytest.raises(sp.Refused, match=r"query:1:"):
         sp.answer_in_worker(real_store, _worker_job("SELECT * WHERE { ?s ?p }"))
+
+
+def test_results_json_natively_reads_no_further_than_the_row_cap(real_store, monkeypatch):
+    """Rows past max_rows are never computed, natively or not: the Python reader stops there, and
+    the native writer must too (it computed every row and cut afterwards: a query whose rows past
+    the cap are many or slow took seconds, or ran into the time limit, for a 200 the Python reader
+    gives at once)."""
+    computed = []
+
+    def count(x):
+        computed.append(x)
+        return x
+
+    def query(store, text):
+        return store.query(text, custom_functions={ox.NamedNode("urn:count"): count})
+    monkeypatch.setattr(sp, "_query", query)
+    values = " ".join(str(i) for i in range(20000))
+    text = f"SELECT ?y WHERE {{ VALUES ?x {{ {values} }} BIND(<urn:count>(?x) AS ?y) }}"
+    status, _, body, headers = sp.answer_in_worker(real_store, _worker_job(text, max_rows=10))
+    rows = json.loads(body)["results"]["bindings"]
+    assert status == 200 and [r["y"]["value"] for r in rows] == [str(i) for i in range(10)]
+    assert headers["X-SPARQL-Truncated"] == "true" and headers["X-SPARQL-MaxRows"] == "10"
+    assert len(computed) < 2000, len(computed)  # ~11 read in Python, plus what one write of the writer held
+    computed.clear()
+    text = "SELECT ?y WHERE { VALUES ?x { 1 2 3 } BIND(<urn:count>(?x) AS ?y) }"  # under the cap: native
+    assert sp._answer_natively(real_store, _worker_job(text, max_rows=10)) is not None and len(computed) == 3
 
 
 def test_time_limit_gives_504(real_build):
@@ -738,6 +781,15 @@ def test_a_repeated_query_is_answered_from_memory_with_the_same_body(client):
     # the media type is part of what is kept: JSON of the same text is run, not the CSV sent back
     as_json = client.get("/sparql", params={"query": text}, headers={"Accept": "application/sparql-results+json"})
     assert "x-kg-cache" not in as_json.headers and as_json.json()["head"]["vars"] == ["s"]
+
+
+@pytest.mark.parametrize("call", ["RAND()", "NOW()", "UUID()", "struuid()"])
+def test_answers_that_change_each_time_are_not_kept(client, call):
+    text = f"SELECT ?v WHERE {{ BIND({call} AS ?v) }} # cache probe"
+    answers = [client.get("/sparql", params={"query": text}) for _ in range(3)]
+    assert all(r.status_code == 200 and "x-kg-cache" not in r.headers for r in answers)
+    if call != "NOW()":  # the time may repeat within its resolution
+        assert len({r.json()["results"]["bindings"][0]["v"]["value"] for r in answers}) == 3
 
 
 def test_result_cache_keeps_repeated_texts_and_counts_its_bytes():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import socket
 import threading
 import time
@@ -185,6 +186,67 @@ def test_the_guards_hold_on_h11_where_httptools_is_missing(monkeypatch):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_4_heads_behind_a_running_request_are_held_to_the_limit(server):
+    """The head limit also holds for bytes that arrive while a request is being answered: a
+    pipelined request's endless header, or an endless trailer after a chunked body (httptools
+    keeps a header's pieces until it ends, joining them each time: the memory grows and the event
+    loop stalls). The server answers 431 at once rather than after the running request."""
+    port, _ = server
+    slow = urllib.parse.urlencode({"query": CARTESIAN_COUNT})  # runs to the 2 s limit: 504
+    pipelined = (f"GET /sparql?{slow} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                 + b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1_000_000)
+    trailer = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n5\r\nASK{}\r\n0\r\nX-Trailer: " + b"a" * 1_000_000)
+    for request in (pipelined, trailer):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=("127.0.0.4", 0))
+        try:
+            try:
+                for i in range(0, len(request), 16384):
+                    s.sendall(request[i:i + 16384])
+            except OSError:
+                pass  # the server answered and closed before the rest arrived
+            answer = s.recv(200)
+        finally:
+            s.close()
+        assert answer.startswith(b"HTTP/1.1 431 "), answer[:40]
+        assert_alive(port)
+
+
+def test_4_pipelined_requests_are_answered_in_order_up_to_a_bound(server):
+    """Requests sent one behind the other without waiting (HTTP/1.1 pipelining) are all answered, in
+    order, while few; a connection that queues more than MAX_PIPELINED is closed (uvicorn queued
+    every one, a few KiB each: 500 MB held for one connection in 8 s)."""
+    from kg.server.serve import MAX_PIPELINED
+
+    port, _ = server
+
+    def answers(n: int, pad: int = 0) -> tuple[list[bytes], bool]:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=("127.0.0.5", 0))
+        got, closed = b"", False
+        try:
+            s.sendall(b"".join(b"GET /favicon.ico?n=%d HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n" % (i, b"p" * pad)
+                               for i in range(n)))
+            while got.count(b"HTTP/1.1 ") < n:
+                chunk = s.recv(65536)
+                if not chunk:
+                    closed = True
+                    break
+                got += chunk
+        except OSError:  # reset, or the send cut short, by the server's closing
+            closed = True
+        finally:
+            s.close()
+        return re.findall(rb"HTTP/1.1 (\d+)", got), closed
+
+    statuses, closed = answers(20)
+    assert statuses == [b"204"] * 20 and not closed
+    statuses, closed = answers(MAX_PIPELINED * 20)
+    assert closed and len(statuses) < MAX_PIPELINED * 20
+    statuses, closed = answers(20, pad=60_000)  # fewer, but their heads together far over 64 KiB each
+    assert closed and len(statuses) < 20
+    assert_alive(port)
 
 
 def test_answers_larger_than_the_pipe_arrive_whole(server):

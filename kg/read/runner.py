@@ -318,6 +318,12 @@ class IsolatedQueries:
                 if isinstance(exc, WorkerCrashed):
                     raise
                 raise WorkerCrashed(w.death()) from None
+            except BaseException:
+                # interrupted (Ctrl-C) while the worker computes: its reply, when it comes, would
+                # be read as the answer to the next job
+                w.kill()
+                self._worker = None
+                raise
         return _unwrap(reply)
 
     def close(self) -> None:
@@ -402,24 +408,40 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         cond = self._condition()
-        async with cond:
-            while not self._idle:
-                if self._closed:
-                    raise WorkerUnavailable("the server is shutting down")
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    raise WorkerTimeout()
-                try:
-                    await asyncio.wait_for(cond.wait(), remaining)
-                except asyncio.TimeoutError:
-                    raise WorkerTimeout() from None
-            w = self._idle.pop()
+        while True:
+            async with cond:
+                while not self._idle:
+                    if self._closed:
+                        raise WorkerUnavailable("the server is shutting down")
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        raise WorkerTimeout()
+                    try:
+                        await asyncio.wait_for(cond.wait(), remaining)
+                    except asyncio.TimeoutError:
+                        raise WorkerTimeout() from None
+                w = self._idle.pop()
+            try:
+                if w.proc.poll() is not None:
+                    raise BrokenPipeError()
+                cpu0 = w.cpu_seconds()
+                if nice:  # a client known to send slow queries: the lowest priority from the start
+                    _renice(w, 19)
+                w.send(job)
+                break
+            except BaseException as exc:
+                # an OSError: it died while idle (killed from outside, the OOM killer), the job never
+                # reached it, so it is not the job's doing and goes to another worker. Anything
+                # else (a job that does not pickle): the worker is replaced as after a failed job
+                w.kill()
+                self._all.discard(w)
+                self._respawn(loop)
+                if not isinstance(exc, OSError):
+                    raise
+                self.crashes += 1
         # a query still running after slow_after seconds yields the CPU to quick ones (nice 19)
-        cpu0 = w.cpu_seconds()
         timer: dict = {}
-        if nice:
-            _renice(w, 19)
-        elif self.slow_after:
+        if not nice and self.slow_after:
             slow_after = self.slow_after
 
             def check() -> None:
@@ -438,7 +460,7 @@ class WorkerPool:
                 now = w.cpu_seconds()
                 usage["cpu"] = None if cpu0 is None or now is None else now - cpu0
         try:
-            reply = await self._exchange(loop, w, job, deadline, on_start)
+            reply = await self._exchange(loop, w, deadline, on_start)
             used()
         except BaseException as exc:
             used()
@@ -466,8 +488,7 @@ class WorkerPool:
             cond.notify()
         return _unwrap(reply)
 
-    async def _exchange(self, loop, w: Worker, job, deadline: float, on_start=None):
-        w.send(job)
+    async def _exchange(self, loop, w: Worker, deadline: float, on_start=None):
         if on_start is not None:
             on_start()
         reply = loop.create_future()

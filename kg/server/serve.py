@@ -466,21 +466,25 @@ class Clients:
             ticket = self._grant(client)
             if ticket is not None:
                 return ticket
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         entry = (client, future)
         self._waiting.append(entry)
         self._queued[client] = self._queued.get(client, 0) + 1
+        # the time limit settles the future itself, so a place handed over and the limit reached
+        # in the same turn of the loop cannot both happen (wait_for, on Python 3.12 and later,
+        # raised TimeoutError there with the place handed over and never given back)
+        timer = loop.call_later(wait, lambda: future.done() or future.set_exception(TooBusy(self.is_slow(client))))
         try:
-            return await asyncio.wait_for(future, wait)
-        except asyncio.TimeoutError:
-            raise TooBusy(self.is_slow(client)) from None
+            return await future
         except BaseException:
             # cancelled (the client went away) just as a place was handed over: give it back
-            if future.done() and not future.cancelled() and future.exception() is None:
+            if _granted(future):
                 self._release(future.result())
             raise
         finally:
-            if not future.done() or future.cancelled():
+            timer.cancel()
+            if not _granted(future):
                 with contextlib.suppress(ValueError):
                     self._waiting.remove(entry)
                 self._unqueue(client)
@@ -546,6 +550,11 @@ class Clients:
             self._unqueue(waiter)
             future.set_result(granted)
         self._waiting = still
+
+
+def _granted(future: asyncio.Future) -> bool:
+    """A waiting request's future holds a place."""
+    return future.done() and not future.cancelled() and future.exception() is None
 
 
 class TooBusy(Exception):
@@ -657,9 +666,14 @@ async def sparql_endpoint(request: Request) -> Response:
         return text_error(406, str(exc))
     finally:
         await site.clients.leave(ticket, failed=failed)
-    if status == 200:
+    if status == 200 and not _CHANGING.search(query):
         site.answers.put(key, (status, media_type, body, headers), len(body) + len(query))
     return Response(body, status_code=status, headers=headers, media_type=_media_type_header(media_type))
+
+
+_CHANGING = re.compile(r"\b(?:RAND|NOW|UUID|STRUUID)\s*\(", re.IGNORECASE)
+"""Calls of the functions whose value changes from one run of a query to the next: such an answer
+is not kept (a text that merely mentions one, in a string or a comment, is not kept either)."""
 
 
 def choose_media_type(form: str, accept: str | None, fmt: str | None) -> str:
@@ -1036,6 +1050,8 @@ def _retire(app: Starlette, site: Site) -> None:
 # ----- the CLI --------------------------------------------------------------------------------
 
 MAX_HEAD_BYTES = 64 * 1024  # a request line and headers larger than this get 431
+MAX_PIPELINED = 100  # requests a connection may have waiting behind the one being answered (and
+# their heads 4 * MAX_HEAD_BYTES together)
 
 
 class GuardedProtocol:
@@ -1047,8 +1063,10 @@ class GuardedProtocol:
     deliver a request's headers within ``header_timeout`` seconds of opening or of its last
     response, however slowly it dribbles bytes; a request's head (line and headers) may not
     exceed ``MAX_HEAD_BYTES`` (431; httptools' parser has no limit of its own, h11's is set to the
-    same); and connections beyond ``max_connections`` are closed at once rather than left to
-    exhaust the file handles.
+    same), counted also while an earlier request is answered (pipelined heads, chunked trailers); a
+    connection with more than ``MAX_PIPELINED`` requests (or 4 x ``MAX_HEAD_BYTES`` of heads) waiting
+    behind the one answered is closed; and connections beyond ``max_connections`` are closed at
+    once rather than left to exhaust the file handles.
     """
 
     @classmethod
@@ -1071,22 +1089,36 @@ class GuardedProtocol:
             def connection_made(self, transport):
                 super().connection_made(transport)
                 self._header_timer = None
-                self._head_bytes = 0
-                self._in_head = counts_head
+                self._unparsed = 0  # bytes received since the parser last finished a head or read body
+                self._progressed = False
                 if len(self.connections) > settings.max_connections:
                     transport.abort()
                     return
                 self._arm()
 
             def data_received(self, data):
-                if self._in_head:
-                    self._head_bytes += len(data)
+                if not counts_head:
+                    super().data_received(data)
+                    return
+                self._progressed = False
                 super().data_received(data)
-                # a head still incomplete after this many bytes (httptools keeps a header's pieces
-                # until it ends, so one endless header would grow without bound)
-                if self._in_head and self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+                # bytes that neither completed a head nor were body: a head (or trailer) still
+                # incomplete. Counted whether or not a request is being answered meanwhile: a
+                # pipelined request's head and a chunked body's trailers arrive while one is, and
+                # httptools keeps a header's pieces until it ends (joined each time: the memory
+                # grows and the event loop stalls on the copies)
+                self._unparsed = 0 if self._progressed else self._unparsed + len(data)
+                if self._unparsed > MAX_HEAD_BYTES and not self.transport.is_closing():
                     self._head_too_large = True
                     self.send_400_response("")
+
+            def on_body(self, body):
+                self._progressed = True
+                super().on_body(body)
+
+            def on_message_complete(self):
+                self._progressed = True
+                super().on_message_complete()
 
             # httptools' parser callbacks: a whole head that arrived at once is measured as parsed;
             # an exception here ends the request with uvicorn's 400, made a 431 below
@@ -1109,10 +1141,24 @@ class GuardedProtocol:
                     raise ValueError("request head too large")
 
             def on_headers_complete(self):
-                self._in_head = False
+                self._progressed = True
                 super().on_headers_complete()
+                # uvicorn queues pipelined requests (a few KiB each, or a head's size) and reads on
+                # after every answer however many wait: one connection sending requests without
+                # pause held 500 MB. Bounded in number, and in bytes as a connection's one head is
+                pipeline = getattr(self, "pipeline", ())
+                if pipeline and (len(pipeline) > MAX_PIPELINED or sum(
+                        len(cycle.scope["raw_path"]) + len(cycle.scope["query_string"])
+                        + sum(len(n) + len(v) + 4 for n, v in cycle.scope["headers"])
+                        for cycle, _ in pipeline) > 4 * MAX_HEAD_BYTES):
+                    self._too_many = True
+                    raise ValueError("too many pipelined requests")
 
             def send_400_response(self, msg):
+                if getattr(self, "_too_many", False):
+                    # an answer now would be taken for the first waiting request's: none is sent
+                    self.transport.close()
+                    return
                 if not getattr(self, "_head_too_large", False):
                     super().send_400_response(msg)
                     return
@@ -1136,8 +1182,6 @@ class GuardedProtocol:
 
             def on_response_complete(self):
                 super().on_response_complete()
-                self._in_head = counts_head
-                self._head_bytes = 0
                 if not self.transport.is_closing():
                     self._arm()
 

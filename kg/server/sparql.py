@@ -240,10 +240,10 @@ def answer_in_worker(store: ox.Store, job: dict) -> tuple[int, str, bytes, dict]
     job: text, admitted (:class:`Admitted`), media_type, max_rows, timeout (seconds).
     Returns (status, media type, body, headers). Raises Refused, QueryTimeout, NotWritable.
     """
-    native = _answer_natively(store, job)
+    deadline = time.monotonic() + job["timeout"]  # the native attempt's time counts too
+    native = _answer_natively(store, job, deadline)
     if native is not None:
         return native
-    deadline = time.monotonic() + job["timeout"]
     outcome = execute(store, job["text"], deadline=deadline, max_rows=job["max_rows"], admitted=job["admitted"])
     headers = {"Vary": "Accept"}
     if outcome.truncated:
@@ -257,25 +257,40 @@ NATIVE_CAP = 32 * 1024 * 1024
 reading the rows itself (which stops at the row cap)."""
 
 
-class _CappedBuffer:
-    """A binary writer for Oxigraph's serializer that refuses to grow past ``cap`` bytes, or to
-    take more once the deadline (``time.monotonic()``) has passed."""
+class _Enough(Exception):
+    """The native writer stops: the answer is over its byte cap, or may have more rows than max_rows."""
 
-    def __init__(self, cap: int, deadline: float):
+
+class _CappedBuffer:
+    """A binary writer for Oxigraph's serializer of SPARQL JSON results that stops it (raising) past
+    ``cap`` bytes, once more than ``max_rows`` rows may have been written, or at the deadline
+    (:class:`QueryTimeout`); Oxigraph computes rows as it writes them (8 KiB at a time), so a row
+    past the cap is never computed, as in the Python reader."""
+
+    def __init__(self, cap: int, max_rows: int, deadline: float):
         self.cap = cap
+        self.max_rows = max_rows
         self.deadline = deadline
         self.parts: list[bytes] = []
         self.size = 0
-        self.late = False
+        self.rows = 1  # at least as many as written: the first, and one per separator seen
+        self._tail = b""
 
     def write(self, data) -> int:
+        data = bytes(data)
         self.size += len(data)
         if self.size > self.cap:
-            raise OSError("the answer is larger than the worker writes natively")
+            raise _Enough("the answer is larger than the worker writes natively")
+        # Oxigraph writes rows as {...},{...} without spaces: outside strings "},{" is found only
+        # between two rows (a row's bindings are separated by },"), inside a literal it may be too:
+        # so it counts at least the rows written, more only when a literal holds it
+        self.rows += (self._tail + data).count(b"},{")
+        self._tail = data[-2:]
+        if self.rows > self.max_rows:
+            raise _Enough("more rows than the cap: the Python reader stops there")
         if time.monotonic() > self.deadline:
-            self.late = True
-            raise OSError("the query ran past its time limit")
-        self.parts.append(bytes(data))
+            raise QueryTimeout()
+        self.parts.append(data)
         return len(data)
 
     def flush(self) -> None:
@@ -285,39 +300,40 @@ class _CappedBuffer:
         return b"".join(self.parts)
 
 
-def _answer_natively(store: ox.Store, job: dict) -> tuple[int, str, bytes, dict] | None:
+def _answer_natively(store: ox.Store, job: dict, deadline: float | None = None) -> tuple[int, str, bytes, dict] | None:
     """A SELECT answered in SPARQL JSON, written by Oxigraph itself (in Rust, several times faster
     than building the document term by term in Python), or None for every other case, which
     :func:`execute` and :func:`write` then handle: other forms and formats, an outer ORDER BY
     applied outside Oxigraph, an error (reported there with the user's own positions), an
-    answer over :data:`NATIVE_CAP` bytes.
+    answer over :data:`NATIVE_CAP` bytes or over ``max_rows`` rows (the Python reader cuts it and
+    marks it with the truncation headers).
 
     The answer is the same bytes the Python writer makes (test_serve checks this on every named
-    query). Rows over ``max_rows`` are cut as there and marked by the same header. The deadline is
-    looked at each time Oxigraph hands over a piece of the answer (QueryTimeout, as in Python); a
-    query that has not yet written anything by then is killed by the pool (504 all the same).
+    query). The deadline is looked at between two writes of the serializer; a query still running
+    without writing is killed by the pool, which answers 504 as for one stopped in Python.
+
+    Raises:
+        QueryTimeout: the deadline passed while the answer was written.
     """
     admitted: Admitted = job["admitted"]
     if admitted.form != "SELECT" or admitted.order is not None or RESULT_WRITERS.get(job["media_type"]) is not results_json:
         return None
-    out = None
+    max_rows = job["max_rows"]
     try:
         result = _query(store, admitted.engine_text(job["text"]))
         if not isinstance(result, ox.QuerySolutions):
             return None
-        out = _CappedBuffer(NATIVE_CAP, time.monotonic() + job["timeout"])
+        out = _CappedBuffer(NATIVE_CAP, max_rows, time.monotonic() + job["timeout"] if deadline is None else deadline)
         result.serialize(out, format=ox.QueryResultsFormat.JSON)
-    except (SyntaxError, OSError, RuntimeError, ValueError):
-        if out is not None and out.late:
-            raise QueryTimeout() from None
+    except (SyntaxError, OSError, RuntimeError, ValueError, _Enough):
         return None
     finally:
         result = None  # Oxigraph's iterators are dropped where they were made
     body = out.value()
     headers = {"Vary": "Accept"}
-    max_rows = job["max_rows"]
-    # each row opens one brace of its own (so do the document, its head and its results): an
-    # answer with no more braces than that cannot be over the cap, and only a larger one is read
+    # a safeguard should Oxigraph ever write rows otherwise than counted above: each row opens one
+    # brace of its own (so do the document, its head and its results), so an answer with no more
+    # braces than that cannot be over the cap, and only a larger one is read
     if body.count(b"{") - 3 > max_rows:
         doc = json.loads(body)
         rows = doc["results"]["bindings"]
@@ -357,6 +373,8 @@ def _json_term(term) -> dict:
         d = {"type": "literal", "value": term.value}
         if term.language:
             d["xml:lang"] = term.language
+            if term.direction is not None:  # RDF 1.2 "..."@en--ltr, as Oxigraph's own writer has it
+                d["its:dir"] = str(term.direction)
         elif term.datatype.value != XSD_STRING:
             d["datatype"] = term.datatype.value
         return d
